@@ -1,0 +1,114 @@
+// Running a graph: a Plan fixes the input shapes and picks a kernel per node;
+// an Executor owns one buffer per value and runs any range or subset of the
+// plan's nodes, calling hooks after the nodes they asked for.
+//
+// Hooks follow ask-then-observe: each hook says once, when it is added,
+// which nodes it wants to see; every other node runs without a check.
+// A hook may change the outputs it is shown (that is how faults get in).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "nnfi/graph.h"
+#include "nnfi/status.h"
+#include "nnfi/tensor.h"
+
+namespace nnfi {
+
+namespace kernels {
+struct TensorInfo;
+class FastKernel;
+}  // namespace kernels
+
+struct PlanOptions {
+  // Use optimised kernels (oneDNN) where one covers the node; otherwise every
+  // node runs its reference kernel.
+  bool use_fast_kernels = true;
+};
+
+class Plan {
+ public:
+  // input_shapes: one per graph input, every dim known.
+  static Expected<std::shared_ptr<Plan>> create(std::shared_ptr<const Graph> graph,
+                                                std::vector<Shape> input_shapes,
+                                                PlanOptions options = {});
+  ~Plan();
+
+  const Graph& graph() const { return *graph_; }
+  const std::vector<Shape>& input_shapes() const { return input_shapes_; }
+  DType value_dtype(ValueId value) const;
+  const Shape& value_shape(ValueId value) const;
+  // Folded nodes (shape arithmetic on constants) never run.
+  bool node_folded(NodeId node) const { return node_folded_[node]; }
+  bool node_uses_fast_kernel(NodeId node) const { return fast_kernels_[node] != nullptr; }
+  // The constant or plan-time folded value, or nullptr.
+  const Tensor* constant_value(ValueId value) const;
+
+  // Nodes that depend (transitively) on any of `changed` values, in plan
+  // order, not going past `stop_nodes` (which are included). Resuming a trial
+  // from a changed value runs exactly these.
+  std::vector<NodeId> downstream_nodes(std::span<const ValueId> changed,
+                                       std::span<const NodeId> stop_nodes = {}) const;
+
+ private:
+  friend class Executor;
+  Plan() = default;
+  std::shared_ptr<const Graph> graph_;
+  std::vector<Shape> input_shapes_;
+  std::vector<DType> value_dtypes_;
+  std::vector<Shape> value_shapes_;
+  std::vector<Tensor> folded_;
+  std::vector<bool> node_folded_;
+  std::vector<std::unique_ptr<kernels::FastKernel>> fast_kernels_;
+  std::vector<std::vector<NodeId>> consumers_;  // per value
+};
+
+class Hook {
+ public:
+  virtual ~Hook() = default;
+  // Asked once, when the hook is added to an executor.
+  virtual std::vector<NodeId> nodes_to_observe(const Plan& plan) = 0;
+  // Called after an observed node ran; may modify the outputs in place.
+  virtual Status on_node_done(NodeId node, std::span<Tensor* const> outputs) = 0;
+};
+
+class Executor {
+ public:
+  // Allocates one buffer per non-constant value, once.
+  explicit Executor(std::shared_ptr<const Plan> plan);
+  ~Executor();
+
+  const Plan& plan() const { return *plan_; }
+
+  void add_hook(Hook* hook);
+  void clear_hooks();
+
+  // Copies `tensor` into graph input `index` (dtype and shape must match the plan).
+  Status set_input(size_t index, const Tensor& tensor);
+  // The buffer of any value; write into it to start from given values.
+  Tensor& value(ValueId value) { return *values_[value]; }
+  const Tensor& value(ValueId value) const { return *values_[value]; }
+  // Overwrites a value (dtype and shape must match), e.g. a golden activation.
+  Status set_value(ValueId value, const Tensor& tensor);
+
+  // Runs every node of the plan in order.
+  Status run();
+  // Runs the given nodes in the given order (e.g. Plan::downstream_nodes).
+  Status run_nodes(std::span<const NodeId> nodes);
+  // Runs nodes with ids in [first, last).
+  Status run_range(NodeId first, NodeId last);
+
+ private:
+  Status run_node(NodeId node);
+
+  std::shared_ptr<const Plan> plan_;
+  std::vector<Tensor> owned_;       // buffers of computed values
+  std::vector<Tensor*> values_;     // per value: owned buffer or plan constant
+  std::vector<std::vector<Hook*>> observers_;  // per node
+  std::vector<const Tensor*> input_scratch_;
+  std::vector<Tensor*> output_scratch_;
+};
+
+}  // namespace nnfi

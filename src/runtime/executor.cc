@@ -1,0 +1,95 @@
+#include "kernels/kernel.h"
+#include "nnfi/runtime.h"
+
+namespace nnfi {
+
+Executor::~Executor() = default;
+
+Executor::Executor(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)) {
+  const Graph& graph = plan_->graph();
+  owned_.resize(graph.values.size());
+  values_.resize(graph.values.size(), nullptr);
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    auto id = static_cast<ValueId>(v);
+    if (const Tensor* constant = plan_->constant_value(id)) {
+      // Kernels never write their inputs, so sharing the constant is safe.
+      values_[v] = const_cast<Tensor*>(constant);
+    } else if (plan_->value_dtype(id) != DType::kUndefined) {
+      owned_[v] = Tensor(plan_->value_dtype(id), plan_->value_shape(id));
+      values_[v] = &owned_[v];
+    } else {
+      values_[v] = &owned_[v];  // unused value: an undefined tensor
+    }
+  }
+  observers_.resize(graph.nodes.size());
+}
+
+void Executor::add_hook(Hook* hook) {
+  for (NodeId node : hook->nodes_to_observe(*plan_)) observers_[node].push_back(hook);
+}
+
+void Executor::clear_hooks() {
+  for (auto& list : observers_) list.clear();
+}
+
+Status Executor::set_input(size_t index, const Tensor& tensor) {
+  const Graph& graph = plan_->graph();
+  if (index >= graph.inputs.size()) {
+    return invalid_argument("the model has " + std::to_string(graph.inputs.size()) +
+                            " inputs, no input #" + std::to_string(index));
+  }
+  return set_value(graph.inputs[index], tensor);
+}
+
+Status Executor::set_value(ValueId value, const Tensor& tensor) {
+  Tensor& target = *values_[value];
+  if (tensor.dtype() != target.dtype() || tensor.shape() != target.shape()) {
+    return invalid_argument("value '" + plan_->graph().values[value].name + "' expects " +
+                            std::string(dtype_name(target.dtype())) + " " +
+                            shape_to_string(target.shape()) + ", got " +
+                            std::string(dtype_name(tensor.dtype())) + " " +
+                            shape_to_string(tensor.shape()));
+  }
+  if (&owned_[value] != &target) {
+    return invalid_argument("value '" + plan_->graph().values[value].name + "' is a constant");
+  }
+  target.copy_from(tensor);
+  return Status::ok();
+}
+
+Status Executor::run_node(NodeId id) {
+  if (plan_->node_folded(id)) return Status::ok();
+  const Node& node = plan_->graph().nodes[id];
+  input_scratch_.clear();
+  output_scratch_.clear();
+  for (ValueId input : node.inputs) {
+    input_scratch_.push_back(input == kNoValue ? nullptr : values_[input]);
+  }
+  for (ValueId output : node.outputs) output_scratch_.push_back(values_[output]);
+  kernels::EvalContext context{node, input_scratch_, output_scratch_};
+  Status status = plan_->fast_kernels_[id] != nullptr
+                      ? plan_->fast_kernels_[id]->eval(context)
+                      : kernels::op_def(node.op).reference(context);
+  if (!status.is_ok()) {
+    return status.with_context("node '" + node.name + "' (" +
+                               std::string(op_type_name(node.op)) + ")");
+  }
+  for (Hook* hook : observers_[id]) {
+    NNFI_RETURN_IF_ERROR(hook->on_node_done(id, output_scratch_));
+  }
+  return Status::ok();
+}
+
+Status Executor::run() { return run_range(0, static_cast<NodeId>(plan_->graph().nodes.size())); }
+
+Status Executor::run_nodes(std::span<const NodeId> nodes) {
+  for (NodeId node : nodes) NNFI_RETURN_IF_ERROR(run_node(node));
+  return Status::ok();
+}
+
+Status Executor::run_range(NodeId first, NodeId last) {
+  for (NodeId node = first; node < last; ++node) NNFI_RETURN_IF_ERROR(run_node(node));
+  return Status::ok();
+}
+
+}  // namespace nnfi

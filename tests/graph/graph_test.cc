@@ -1,0 +1,49 @@
+#include "nnfi/graph.h"
+
+#include <gtest/gtest.h>
+
+namespace nnfi {
+namespace {
+
+TEST(Graph, RejectsCycleNamingANode) {
+  Graph graph;
+  ValueId a = graph.add_value("a", DType::kFloat32, {1});
+  ValueId b = graph.add_value("b", DType::kFloat32, {1});
+  Node first{.name = "first", .op = OpType::kIdentity, .inputs = {b}, .outputs = {a}};
+  Node second{.name = "second", .op = OpType::kIdentity, .inputs = {a}, .outputs = {b}};
+  graph.add_node(first);
+  graph.add_node(second);
+  Status status = graph.verify();
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("cycle"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("'first'"), std::string::npos) << status.message();
+}
+
+TEST(Graph, RejectsValueProducedTwice) {
+  Graph graph;
+  ValueId x = graph.add_value("x", DType::kFloat32, {1});
+  ValueId y = graph.add_value("y", DType::kFloat32, {1});
+  graph.inputs = {x};
+  graph.add_node(Node{.name = "n1", .op = OpType::kIdentity, .inputs = {x}, .outputs = {y}});
+  graph.add_node(Node{.name = "n2", .op = OpType::kIdentity, .inputs = {x}, .outputs = {y}});
+  Status status = graph.verify();
+  ASSERT_FALSE(status.is_ok());
+  EXPECT_NE(status.message().find("n2"), std::string::npos) << status.message();
+}
+
+TEST(Graph, TopologicalOrderPutsProducersFirst) {
+  Graph graph;
+  ValueId x = graph.add_value("x", DType::kFloat32, {1});
+  ValueId y = graph.add_value("y", DType::kFloat32, {1});
+  ValueId z = graph.add_value("z", DType::kFloat32, {1});
+  graph.inputs = {x};
+  graph.outputs = {z};
+  graph.add_node(Node{.name = "late", .op = OpType::kIdentity, .inputs = {y}, .outputs = {z}});
+  graph.add_node(Node{.name = "early", .op = OpType::kIdentity, .inputs = {x}, .outputs = {y}});
+  auto order = graph.topological_order();
+  ASSERT_TRUE(order.has_value());
+  EXPECT_EQ(*order, (std::vector<NodeId>{1, 0}));
+}
+
+}  // namespace
+}  // namespace nnfi

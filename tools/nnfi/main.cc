@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::puts("nnfi " NNFI_VERSION);
+  return 0;
+}
