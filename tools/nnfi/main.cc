@@ -1,6 +1,93 @@
-#include <cstdio>
+// nnfi: the command-line program. Exit codes: 0 success, 2 bad usage (a
+// command-line parse error), 1 any other error, reported as one line
+// "nnfi: error: ..." on stderr.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
 
-int main() {
-  std::puts("nnfi " NNFI_VERSION);
-  return 0;
+#include "common.h"
+
+namespace {
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+int report(const nnfi::Status& status) {
+  if (status.is_ok()) return 0;
+  std::cerr << "nnfi: error: " << status.message() << "\n";
+  return kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using nnfi::cli::EvalOptions;
+  using nnfi::cli::InferOptions;
+  using nnfi::cli::InspectOptions;
+
+  CLI::App app{"nnfi: fault injection for trained neural networks", "nnfi"};
+  app.set_version_flag("--version", NNFI_VERSION);
+  app.require_subcommand(1);
+
+  InspectOptions inspect_options;
+  CLI::App* inspect = app.add_subcommand(
+      "inspect", "Show a model's inputs, outputs, nodes, layers and parameter counts");
+  inspect->add_option("model", inspect_options.model, "Model file (.onnx)")->required();
+  inspect->add_flag("--json", inspect_options.json, "Print one JSON object");
+
+  InferOptions infer_options;
+  CLI::App* infer =
+      app.add_subcommand("infer", "Run a model on the samples of an .npy file (first axis = batch)");
+  infer->add_option("model", infer_options.model, "Model file (.onnx)")->required();
+  infer->add_option("--input,-i", infer_options.input, "Input .npy file")->required();
+  infer->add_option("--output,-o", infer_options.output, "Output .npy file")->required();
+  infer->add_option("--feed", infer_options.feed,
+                    "Graph input to feed (\"name\" or \"name:0\"; default: the first input)");
+  infer->add_option("--fetch", infer_options.fetch,
+                    "Value to fetch (default: the first graph output)");
+  infer->add_option("--batch", infer_options.batch,
+                    "Samples per run when the model's batch is not fixed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  EvalOptions eval_options;
+  CLI::App* eval = app.add_subcommand("eval", "Accuracy of a classifier on a labelled data set");
+  eval->add_option("model", eval_options.model, "Model file (.onnx)")->required();
+  eval->add_option("--data", eval_options.data, "Data set: idx:IMAGES,LABELS (IDX, .gz or plain)")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& spec) { return nnfi::cli::check_data_spec(spec); }, "idx:IMAGES,LABELS",
+          "DATA"));
+  eval->add_option("--scale", eval_options.scale, "Value fed = pixel * scale")
+      ->capture_default_str();
+  eval->add_option("--batch", eval_options.batch,
+                   "Images per run when the model's batch is not fixed")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  eval->add_option("--limit", eval_options.limit, "Evaluate only the first N images (0: all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  eval->add_flag("--json", eval_options.json, "Print one JSON object");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(error);  // --help, --version
+    }
+    std::cerr << "nnfi: error: " << error.what() << " (run 'nnfi --help' for usage)\n";
+    return kExitUsage;
+  }
+
+  try {
+    if (inspect->parsed()) return report(nnfi::cli::run_inspect(inspect_options));
+    if (infer->parsed()) return report(nnfi::cli::run_infer(infer_options));
+    if (eval->parsed()) return report(nnfi::cli::run_eval(eval_options));
+  } catch (const std::exception& error) {
+    // The library reports errors as Status; this is a last guard (e.g. out of memory).
+    std::cerr << "nnfi: error: " << error.what() << "\n";
+    return kExitError;
+  }
+  std::cerr << "nnfi: error: no command given (run 'nnfi --help' for usage)\n";
+  return kExitUsage;
 }
