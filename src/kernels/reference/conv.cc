@@ -1,11 +1,246 @@
-// Reference kernels: Conv.
+// Reference kernels: Conv (1-D and 2-D, groups, strides, dilations, pads,
+// auto_pad, optional bias, channels_first or channels_last).
+//
+// Every output element is
+//   y[n, o, oh, ow] = (sum over c, kh, kw in this order of x * w) + b[o]
+// accumulated in float32 from 0, taps that fall in the padding skipped. The
+// order does not depend on the layout, the batch size or the batch row, so an
+// image's outputs are bit-identical in any batch and in either layout
+// (channels_last is computed through the channels_first loop on transposed
+// copies of one image at a time).
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
 #include "kernels/kernel.h"
+#include "kernels/reference/conv_geometry.h"
 
 namespace nnfi::kernels {
+namespace {
 
-Status prepare_Conv(PrepareContext&) {
-  return unsupported("op Conv is not implemented yet");
+// Everything eval needs, derived from the node and the input shapes. A 1-D
+// conv is a 2-D conv whose first spatial axis has size 1.
+struct ConvShape {
+  int64_t batch = 0;
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t group = 1;
+  bool channels_last = false;
+  WindowAxis rows;  // spatial axis H (size 1 for 1-D)
+  WindowAxis cols;  // spatial axis W
+};
+
+Status conv_shape(const Node& node, const Shape& x, const Shape& w, ConvShape* out) {
+  const int64_t channels_last = node.attributes.get_int("channels_last", 0);
+  if (channels_last != 0 && channels_last != 1) {
+    return invalid_argument("channels_last " + std::to_string(channels_last) + ", expected 0 or 1");
+  }
+  if (x.size() != 3 && x.size() != 4) {
+    return invalid_argument("X has shape " + shape_to_string(x) +
+                            ", expected rank 3 (1-D conv) or 4 (2-D conv)");
+  }
+  if (w.size() != x.size()) {
+    return invalid_argument("W has shape " + shape_to_string(w) + ", expected rank " +
+                            std::to_string(x.size()) + " like X " + shape_to_string(x));
+  }
+  const size_t spatial_rank = x.size() - 2;
+  out->channels_last = channels_last == 1;
+  out->batch = x[0];
+  out->in_channels = out->channels_last ? x.back() : x[1];
+
+  out->group = node.attributes.get_int("group", 1);
+  if (out->group <= 0) {
+    return invalid_argument("group " + std::to_string(out->group) + ", expected > 0");
+  }
+  if (out->in_channels % out->group != 0) {
+    return invalid_argument("X has " + std::to_string(out->in_channels) +
+                            " channels, not divisible by group " + std::to_string(out->group));
+  }
+  const int64_t per_group = out->in_channels / out->group;
+  if (w[1] != per_group) {
+    return invalid_argument("W has " + std::to_string(w[1]) + " input channels per group, X has " +
+                            std::to_string(out->in_channels) + " channels and group " +
+                            std::to_string(out->group) + ": expected " + std::to_string(per_group));
+  }
+  out->out_channels = w[0];
+  if (out->out_channels <= 0 || out->out_channels % out->group != 0) {
+    return invalid_argument("W has " + std::to_string(w[0]) +
+                            " output channels, expected a positive multiple of group " +
+                            std::to_string(out->group));
+  }
+
+  const int64_t* kernel = w.data() + 2;
+  if (const std::vector<int64_t>* given = find_ints_attribute(node.attributes, "kernel_shape")) {
+    if (!std::equal(given->begin(), given->end(), kernel, kernel + spatial_rank)) {
+      return invalid_argument("kernel_shape " + shape_to_string(*given) +
+                              " does not match W's spatial dims " +
+                              shape_to_string(Shape(w.begin() + 2, w.end())));
+    }
+  }
+  if (node.attributes.get_int("ceil_mode", 0) != 0) {
+    return invalid_argument("ceil_mode is not an attribute of Conv");
+  }
+  out->rows = WindowAxis{1, 1, 1, 1, 0, 0, 1};  // 1-D: a 2-D conv with one row
+  WindowAxis* axes[2] = {&out->rows, &out->cols};
+  for (size_t i = 0; i < spatial_rank; ++i) {
+    const int64_t input = x[out->channels_last ? 1 + i : 2 + i];
+    NNFI_RETURN_IF_ERROR(window_axis_from_attributes(node.attributes, spatial_rank, i, input,
+                                                     kernel[i], axes[2 - spatial_rank + i]));
+  }
+  return Status::ok();
 }
-Status reference_Conv(EvalContext&) { return unsupported("op Conv is not implemented yet"); }
+
+// Output positions [*lo, *hi) whose tap at input offset `offset` (= k *
+// dilation - pad_begin) lands inside the input.
+void valid_outputs(const WindowAxis& axis, int64_t offset, int64_t* lo, int64_t* hi) {
+  // Need 0 <= o * stride + offset < input.
+  int64_t first = 0;
+  if (offset < 0) first = (-offset + axis.stride - 1) / axis.stride;
+  int64_t last_plus_one = 0;
+  if (axis.input - 1 - offset >= 0) last_plus_one = (axis.input - 1 - offset) / axis.stride + 1;
+  *lo = first;
+  *hi = std::min(axis.output, last_plus_one);
+  if (*hi < *lo) *hi = *lo;
+}
+
+// One image, channels first: x (C, H, W), y (O, OH, OW), w (O, C/group, KH, KW).
+// Loops o, oh, then (c, kh, kw) over one output row, so the row stays in cache
+// and each element accumulates its taps in (c, kh, kw) order.
+void conv_image_nchw(const ConvShape& s, const float* x, const float* w, const float* bias,
+                     float* y) {
+  const WindowAxis& r = s.rows;
+  const WindowAxis& q = s.cols;
+  const int64_t in_per_group = s.in_channels / s.group;
+  const int64_t out_per_group = s.out_channels / s.group;
+  const int64_t in_plane = r.input * q.input;
+  const int64_t out_plane = r.output * q.output;
+  for (int64_t o = 0; o < s.out_channels; ++o) {
+    const int64_t g = o / out_per_group;
+    const float* x_group = x + g * in_per_group * in_plane;
+    const float* w_o = w + o * in_per_group * r.kernel * q.kernel;
+    float* y_o = y + o * out_plane;
+    for (int64_t oh = 0; oh < r.output; ++oh) {
+      float* y_row = y_o + oh * q.output;
+      std::fill(y_row, y_row + q.output, 0.0f);
+      for (int64_t c = 0; c < in_per_group; ++c) {
+        const float* x_c = x_group + c * in_plane;
+        const float* w_c = w_o + c * r.kernel * q.kernel;
+        for (int64_t kh = 0; kh < r.kernel; ++kh) {
+          const int64_t ih = oh * r.stride + kh * r.dilation - r.pad_begin;
+          if (ih < 0 || ih >= r.input) continue;
+          const float* x_row = x_c + ih * q.input;
+          for (int64_t kw = 0; kw < q.kernel; ++kw) {
+            const float weight = w_c[kh * q.kernel + kw];
+            const int64_t offset = kw * q.dilation - q.pad_begin;
+            int64_t lo = 0;
+            int64_t hi = 0;
+            valid_outputs(q, offset, &lo, &hi);
+            if (q.stride == 1) {
+              for (int64_t ow = lo; ow < hi; ++ow) y_row[ow] += weight * x_row[ow + offset];
+            } else {
+              for (int64_t ow = lo; ow < hi; ++ow) {
+                y_row[ow] += weight * x_row[ow * q.stride + offset];
+              }
+            }
+          }
+        }
+      }
+      if (bias != nullptr) {
+        const float b = bias[o];
+        for (int64_t ow = 0; ow < q.output; ++ow) y_row[ow] += b;
+      }
+    }
+  }
+}
+
+// (P, C) -> (C, P) and back, for one image of a channels_last tensor.
+void transpose_2d(const float* in, int64_t rows, int64_t cols, float* out) {
+  constexpr int64_t kBlock = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock) {
+    const int64_t r1 = std::min(rows, r0 + kBlock);
+    for (int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      const int64_t c1 = std::min(cols, c0 + kBlock);
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t c = c0; c < c1; ++c) out[c * rows + r] = in[r * cols + c];
+      }
+    }
+  }
+}
+
+// Per-thread scratch for the channels_last transposes: grows to the largest
+// image seen once, then eval allocates nothing.
+float* scratch(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
+}
+
+}  // namespace
+
+Status prepare_Conv(PrepareContext& ctx) {
+  NNFI_RETURN_IF_ERROR(ctx.expect_input_count(2, 3));
+  NNFI_RETURN_IF_ERROR(ctx.expect_dtype(0, DType::kFloat32));
+  NNFI_RETURN_IF_ERROR(ctx.expect_dtype(1, DType::kFloat32));
+  const Shape& x = ctx.inputs[0].shape;
+  const Shape& w = ctx.inputs[1].shape;
+  ConvShape s;
+  Status status = conv_shape(ctx.node, x, w, &s);
+  if (!status.is_ok()) return ctx.error(status.message());
+  const bool has_bias = ctx.inputs.size() == 3 && ctx.inputs[2].present();
+  if (has_bias) {
+    NNFI_RETURN_IF_ERROR(ctx.expect_dtype(2, DType::kFloat32));
+    const Shape& b = ctx.inputs[2].shape;
+    if (b.size() != 1 || b[0] != s.out_channels) {
+      return ctx.error("B has shape " + shape_to_string(b) + ", expected [" +
+                       std::to_string(s.out_channels) + "] (W's output channels)");
+    }
+  }
+  if (ctx.outputs.size() != 1) {
+    return ctx.error("expected 1 output, got " + std::to_string(ctx.outputs.size()));
+  }
+  Shape y;
+  const bool one_d = x.size() == 3;
+  if (s.channels_last) {
+    y = one_d ? Shape{s.batch, s.cols.output, s.out_channels}
+              : Shape{s.batch, s.rows.output, s.cols.output, s.out_channels};
+  } else {
+    y = one_d ? Shape{s.batch, s.out_channels, s.cols.output}
+              : Shape{s.batch, s.out_channels, s.rows.output, s.cols.output};
+  }
+  ctx.outputs[0] = {DType::kFloat32, y, nullptr};
+  return Status::ok();
+}
+
+Status reference_Conv(EvalContext& ctx) {
+  const Tensor& x = *ctx.inputs[0];
+  const Tensor& w = *ctx.inputs[1];
+  const Tensor* b = ctx.inputs.size() == 3 ? ctx.inputs[2] : nullptr;
+  Tensor& y = *ctx.outputs[0];
+  ConvShape s;
+  // Pure arithmetic on shapes prepare already accepted.
+  NNFI_RETURN_IF_ERROR(conv_shape(ctx.node, x.shape(), w.shape(), &s));
+  const float* bias = b != nullptr ? b->data<float>() : nullptr;
+  const int64_t in_image = s.in_channels * s.rows.input * s.cols.input;
+  const int64_t out_pixels = s.rows.output * s.cols.output;
+  const int64_t out_image = s.out_channels * out_pixels;
+  const float* x_data = x.data<float>();
+  float* y_data = y.data<float>();
+  if (!s.channels_last) {
+    for (int64_t n = 0; n < s.batch; ++n) {
+      conv_image_nchw(s, x_data + n * in_image, w.data<float>(), bias, y_data + n * out_image);
+    }
+    return Status::ok();
+  }
+  const int64_t in_pixels = s.rows.input * s.cols.input;
+  float* x_chw = scratch(static_cast<size_t>(in_image + out_image));
+  float* y_chw = x_chw + in_image;
+  for (int64_t n = 0; n < s.batch; ++n) {
+    transpose_2d(x_data + n * in_image, in_pixels, s.in_channels, x_chw);
+    conv_image_nchw(s, x_chw, w.data<float>(), bias, y_chw);
+    transpose_2d(y_chw, s.out_channels, out_pixels, y_data + n * out_image);
+  }
+  return Status::ok();
+}
 
 }  // namespace nnfi::kernels

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "nnfi/graph.h"
@@ -64,22 +65,15 @@ struct WindowAxis {
 // axis in messages.
 inline Status compute_window_axis(WindowAxis& axis, AutoPad auto_pad, bool ceil_mode,
                                   size_t axis_index) {
-  const std::string where = " on spatial axis " + std::to_string(axis_index);
-  if (axis.input <= 0) {
-    return invalid_argument("input size " + std::to_string(axis.input) + where +
-                            ", expected > 0");
-  }
-  if (axis.kernel <= 0) {
-    return invalid_argument("kernel size " + std::to_string(axis.kernel) + where +
-                            ", expected > 0");
-  }
-  if (axis.stride <= 0) {
-    return invalid_argument("stride " + std::to_string(axis.stride) + where + ", expected > 0");
-  }
-  if (axis.dilation <= 0) {
-    return invalid_argument("dilation " + std::to_string(axis.dilation) + where +
-                            ", expected > 0");
-  }
+  // Messages are built only on failure: eval paths call this too.
+  auto bad = [&](const char* what, int64_t value, const char* expected) {
+    return invalid_argument(std::string(what) + " " + std::to_string(value) + " on spatial axis " +
+                            std::to_string(axis_index) + ", expected " + expected);
+  };
+  if (axis.input <= 0) return bad("input size", axis.input, "> 0");
+  if (axis.kernel <= 0) return bad("kernel size", axis.kernel, "> 0");
+  if (axis.stride <= 0) return bad("stride", axis.stride, "> 0");
+  if (axis.dilation <= 0) return bad("dilation", axis.dilation, "> 0");
   const int64_t extent = dilated_kernel(axis.kernel, axis.dilation);
   switch (auto_pad) {
     case AutoPad::kSameUpper:
@@ -97,19 +91,17 @@ inline Status compute_window_axis(WindowAxis& axis, AutoPad auto_pad, bool ceil_
       axis.pad_end = 0;
       break;
     case AutoPad::kNotSet:
-      if (axis.pad_begin < 0 || axis.pad_end < 0) {
-        return invalid_argument("pads " + std::to_string(axis.pad_begin) + ", " +
-                                std::to_string(axis.pad_end) + where + ", expected >= 0");
-      }
+      if (axis.pad_begin < 0) return bad("begin pad", axis.pad_begin, ">= 0");
+      if (axis.pad_end < 0) return bad("end pad", axis.pad_end, ">= 0");
       break;
   }
   const int64_t padded = axis.input + axis.pad_begin + axis.pad_end;
   if (extent > padded) {
-    return invalid_argument("kernel " + std::to_string(axis.kernel) + " (dilated extent " +
-                            std::to_string(extent) + ") is larger than the padded input " +
-                            std::to_string(padded) + " (" + std::to_string(axis.input) +
-                            " + pads " + std::to_string(axis.pad_begin) + " + " +
-                            std::to_string(axis.pad_end) + ")" + where);
+    return invalid_argument(
+        "kernel " + std::to_string(axis.kernel) + " (dilated extent " + std::to_string(extent) +
+        ") is larger than the padded input " + std::to_string(padded) + " (" +
+        std::to_string(axis.input) + " + pads " + std::to_string(axis.pad_begin) + " + " +
+        std::to_string(axis.pad_end) + ") on spatial axis " + std::to_string(axis_index));
   }
   const int64_t span = padded - extent;
   if (ceil_mode && auto_pad == AutoPad::kNotSet) {
@@ -204,6 +196,67 @@ inline Status compute_window_geometry(const WindowParams& params,
     NNFI_RETURN_IF_ERROR(compute_window_axis(axis, params.auto_pad, params.ceil_mode, i));
   }
   return Status::ok();
+}
+
+// Attribute lookups that do not copy (for eval paths, which allocate nothing).
+inline const std::vector<int64_t>* find_ints_attribute(const Attributes& attributes,
+                                                       const std::string& name) {
+  auto it = attributes.all().find(name);
+  if (it == attributes.all().end()) return nullptr;
+  return std::get_if<std::vector<int64_t>>(&it->second);
+}
+
+// Axis `index` of `spatial_rank` from the attributes strides, dilations, pads,
+// auto_pad and ceil_mode (all optional), for the given input and kernel size:
+// the same checks and results as read_window_attributes() followed by
+// compute_window_geometry(), without allocating on success.
+inline Status window_axis_from_attributes(const Attributes& attributes, size_t spatial_rank,
+                                          size_t index, int64_t input, int64_t kernel,
+                                          WindowAxis* axis) {
+  auto list = [&](const char* name, size_t count, size_t at, int64_t fallback,
+                  int64_t* value) -> Status {
+    *value = fallback;
+    if (!attributes.has(name)) return Status::ok();
+    const std::vector<int64_t>* values = find_ints_attribute(attributes, name);
+    if (values != nullptr && values->size() == count) {
+      *value = (*values)[at];
+      return Status::ok();
+    }
+    if (values == nullptr && count == 1) {  // a single int, as Attributes::get_ints allows
+      *value = attributes.get_int(name, fallback);
+      return Status::ok();
+    }
+    return invalid_argument(std::string(name) + " has " +
+                            std::to_string(values == nullptr ? 1 : values->size()) +
+                            " values, expected " + std::to_string(count));
+  };
+  *axis = WindowAxis{};
+  axis->input = input;
+  axis->kernel = kernel;
+  NNFI_RETURN_IF_ERROR(list("strides", spatial_rank, index, 1, &axis->stride));
+  NNFI_RETURN_IF_ERROR(list("dilations", spatial_rank, index, 1, &axis->dilation));
+  NNFI_RETURN_IF_ERROR(list("pads", 2 * spatial_rank, index, 0, &axis->pad_begin));
+  NNFI_RETURN_IF_ERROR(list("pads", 2 * spatial_rank, spatial_rank + index, 0, &axis->pad_end));
+  AutoPad auto_pad = AutoPad::kNotSet;
+  auto it = attributes.all().find("auto_pad");
+  if (it != attributes.all().end()) {
+    const std::string* text = std::get_if<std::string>(&it->second);
+    std::optional<AutoPad> parsed =
+        text != nullptr ? parse_auto_pad(*text) : std::optional<AutoPad>();
+    if (!parsed) {
+      return invalid_argument("auto_pad '" + (text != nullptr ? *text : std::string("?")) +
+                              "', expected NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+    }
+    auto_pad = *parsed;
+  }
+  if (auto_pad != AutoPad::kNotSet && (axis->pad_begin != 0 || axis->pad_end != 0)) {
+    return invalid_argument("pads are given together with auto_pad, expected one or the other");
+  }
+  const int64_t ceil_mode = attributes.get_int("ceil_mode", 0);
+  if (ceil_mode != 0 && ceil_mode != 1) {
+    return invalid_argument("ceil_mode " + std::to_string(ceil_mode) + ", expected 0 or 1");
+  }
+  return compute_window_axis(*axis, auto_pad, ceil_mode == 1, index);
 }
 
 }  // namespace nnfi::kernels
