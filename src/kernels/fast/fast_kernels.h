@@ -1,8 +1,27 @@
 // Factories of the optimised kernels (oneDNN or tuned C++), see kernel.h.
+// Each returns nullptr where it does not cover the node (the reference
+// kernel then runs); none lets an exception escape.
 #pragma once
+
+#include <memory>
+#include <span>
 
 #include "kernels/kernel.h"
 
 namespace nnfi::kernels {
+
+#define NNFI_FAST_FACTORY(name)                                                      \
+  std::unique_ptr<FastKernel> name(const Node& node, std::span<const TensorInfo> inputs, \
+                                   std::span<const TensorInfo> outputs)
+
+// oneDNN: onednn_conv.cc, onednn_matmul.cc, onednn_pool.cc.
+NNFI_FAST_FACTORY(create_onednn_conv);
+NNFI_FAST_FACTORY(create_onednn_matmul);
+NNFI_FAST_FACTORY(create_onednn_gemm);
+NNFI_FAST_FACTORY(create_onednn_max_pool);
+NNFI_FAST_FACTORY(create_onednn_average_pool);
+NNFI_FAST_FACTORY(create_onednn_global_average_pool);
+
+#undef NNFI_FAST_FACTORY
 
 }  // namespace nnfi::kernels

@@ -1,0 +1,121 @@
+#include "kernels/fast/onednn_common.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+
+namespace nnfi::kernels::onednn {
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* pointer) const { std::free(pointer); }
+};
+
+struct ScratchBuffer {
+  std::unique_ptr<void, FreeDeleter> data;
+  size_t bytes = 0;
+};
+
+}  // namespace
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine* engine = new dnnl::engine(dnnl::engine::kind::cpu, 0);
+  return *engine;
+}
+
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+SingleThreadScope::SingleThreadScope() : saved_(omp_get_max_threads()) {
+  omp_set_num_threads(1);
+}
+
+SingleThreadScope::~SingleThreadScope() { omp_set_num_threads(saved_); }
+
+Status parallel_units(int64_t units, const std::string& what,
+                      const std::function<void(int64_t begin, int64_t end)>& body) {
+  if (units <= 0) return Status::ok();
+  const int threads = static_cast<int>(std::min<int64_t>(omp_get_max_threads(), units));
+  std::mutex mutex;
+  std::string failure;
+  auto run = [&](int64_t begin, int64_t end) {
+    try {
+      SingleThreadScope single;
+      body(begin, end);
+    } catch (const dnnl::error& error) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (failure.empty()) failure = std::string("oneDNN failed: ") + error.what();
+    } catch (const std::exception& error) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (failure.empty()) failure = error.what();
+    }
+  };
+  if (threads <= 1) {
+    run(0, units);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      // Static contiguous split; the split never changes a unit's result.
+      const int64_t thread = omp_get_thread_num();
+      const int64_t count = omp_get_num_threads();
+      const int64_t base = units / count;
+      const int64_t extra = units % count;
+      const int64_t begin = thread * base + std::min(thread, extra);
+      const int64_t end = begin + base + (thread < extra ? 1 : 0);
+      if (begin < end) run(begin, end);
+    }
+  }
+  if (!failure.empty()) return internal_error(what + ": " + failure);
+  return Status::ok();
+}
+
+void* thread_scratch(ScratchSlot slot, size_t bytes) {
+  thread_local std::array<ScratchBuffer, static_cast<size_t>(ScratchSlot::kCount)> buffers;
+  ScratchBuffer& buffer = buffers[static_cast<size_t>(slot)];
+  bytes = std::max<size_t>(bytes, 64);
+  if (buffer.bytes < bytes) {
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    buffer.data.reset(std::aligned_alloc(64, rounded));
+    if (buffer.data == nullptr) throw std::bad_alloc();
+    buffer.bytes = rounded;
+  }
+  return buffer.data.get();
+}
+
+dnnl::memory scratchpad_memory(const dnnl::memory::desc& desc) {
+  return dnnl::memory(desc, cpu_engine(), thread_scratch(ScratchSlot::kPrimitive, desc.get_size()));
+}
+
+dnnl::primitive_attr default_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory::dims to_dims(const Shape& shape) {
+  return dnnl::memory::dims(shape.begin(), shape.end());
+}
+
+dnnl::memory reorder_constant(const void* values, const dnnl::memory::desc& plain_desc,
+                              const dnnl::memory::desc& desc) {
+  const dnnl::engine& engine = cpu_engine();
+  dnnl::memory plain(plain_desc, engine, const_cast<void*>(values));
+  dnnl::memory packed(desc, engine);
+  dnnl::stream& stream = thread_stream();
+  dnnl::reorder(plain, packed).execute(stream, plain, packed);
+  stream.wait();
+  return packed;
+}
+
+dnnl::memory alias(const dnnl::memory& memory) {
+  return dnnl::memory(memory.get_desc(), cpu_engine(), memory.get_data_handle());
+}
+
+}  // namespace nnfi::kernels::onednn

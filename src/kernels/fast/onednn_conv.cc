@@ -1,0 +1,189 @@
+// Conv on oneDNN: one primitive for one image (mini-batch 1, one thread),
+// run over the batch by parallel_units(), so that results do not depend on
+// the batch size or thread count (see onednn_common.h). Activations stay in
+// the IR layout (nchw / nwc ... as channels_last says); weights are reordered
+// once, at plan time, into the layout the primitive prefers.
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/fast/fast_kernels.h"
+#include "kernels/fast/onednn_common.h"
+#include "kernels/reference/conv_geometry.h"
+
+namespace nnfi::kernels {
+namespace {
+
+using dnnl::memory;
+using Tag = dnnl::memory::format_tag;
+
+class OnednnConv : public FastKernel {
+ public:
+  Status eval(EvalContext& context) override;
+
+  dnnl::convolution_forward primitive;
+  memory::desc src_desc;
+  memory::desc dst_desc;
+  memory::desc bias_desc;
+  memory::desc scratchpad_desc;
+  memory weights;       // reordered at plan time
+  memory bias;          // own copy of a constant bias; empty otherwise
+  bool has_bias = false;
+  int64_t batch = 0;
+  int64_t src_image = 0;  // elements per image
+  int64_t dst_image = 0;
+};
+
+Status OnednnConv::eval(EvalContext& context) {
+  const float* x = context.inputs[0]->data<float>();
+  const Tensor* runtime_bias = has_bias && !bias ? context.inputs[2] : nullptr;
+  float* y = context.outputs[0]->data<float>();
+  return onednn::parallel_units(batch, "Conv", [&](int64_t begin, int64_t end) {
+    const dnnl::engine& engine = onednn::cpu_engine();
+    memory src(src_desc, engine, const_cast<float*>(x));
+    memory dst(dst_desc, engine, y);
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                            {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
+                                            {DNNL_ARG_DST, dst},
+                                            {DNNL_ARG_SCRATCHPAD,
+                                             onednn::scratchpad_memory(scratchpad_desc)}};
+    if (has_bias) {
+      args[DNNL_ARG_BIAS] =
+          bias ? onednn::alias(bias)
+               : memory(bias_desc, engine, const_cast<float*>(runtime_bias->data<float>()));
+    }
+    dnnl::stream& stream = onednn::thread_stream();
+    for (int64_t n = begin; n < end; ++n) {
+      src.set_data_handle(const_cast<float*>(x + n * src_image));
+      dst.set_data_handle(y + n * dst_image);
+      primitive.execute(stream, args);
+    }
+    stream.wait();
+  });
+}
+
+// Plain activation layout of a rank-3/4 tensor.
+Tag activation_tag(size_t rank, bool channels_last) {
+  if (rank == 3) return channels_last ? Tag::nwc : Tag::ncw;
+  return channels_last ? Tag::nhwc : Tag::nchw;
+}
+
+std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorInfo> inputs,
+                                       std::span<const TensorInfo> outputs) {
+  if (inputs.size() < 2 || inputs.size() > 3 || outputs.size() != 1) return nullptr;
+  const TensorInfo& x = inputs[0];
+  const TensorInfo& w = inputs[1];
+  const TensorInfo* b = inputs.size() == 3 && inputs[2].present() ? &inputs[2] : nullptr;
+  const TensorInfo& y = outputs[0];
+  if (x.dtype != DType::kFloat32 || w.dtype != DType::kFloat32 || y.dtype != DType::kFloat32) {
+    return nullptr;
+  }
+  if (w.constant == nullptr) return nullptr;  // weights must be reordered at plan time
+  const size_t rank = x.shape.size();
+  if ((rank != 3 && rank != 4) || w.shape.size() != rank || y.shape.size() != rank) {
+    return nullptr;
+  }
+  const int64_t channels_last = node.attributes.get_int("channels_last", 0);
+  if (channels_last != 0 && channels_last != 1) return nullptr;
+  const bool last = channels_last == 1;
+  const int64_t group = node.attributes.get_int("group", 1);
+  const int64_t batch = x.shape[0];
+  const int64_t in_channels = last ? x.shape[rank - 1] : x.shape[1];
+  const int64_t out_channels = w.shape[0];
+  if (group <= 0 || in_channels % group != 0 || out_channels % group != 0 ||
+      w.shape[1] != in_channels / group || batch <= 0) {
+    return nullptr;
+  }
+  if (b != nullptr && (b->dtype != DType::kFloat32 || b->shape != Shape{out_channels})) {
+    return nullptr;
+  }
+
+  const size_t spatial_rank = rank - 2;
+  WindowParams params;
+  params.kernel.assign(w.shape.begin() + 2, w.shape.end());
+  if (!read_window_attributes(node.attributes, spatial_rank, &params).is_ok()) return nullptr;
+  std::vector<int64_t> input_spatial;
+  for (size_t i = 0; i < spatial_rank; ++i) input_spatial.push_back(x.shape[(last ? 1 : 2) + i]);
+  std::vector<WindowAxis> axes;
+  if (!compute_window_geometry(params, input_spatial, &axes).is_ok()) return nullptr;
+
+  // Logical dims (N, C, spatial...) for oneDNN; the tag gives the layout.
+  memory::dims src_dims = {1, in_channels};
+  memory::dims dst_dims = {1, out_channels};
+  memory::dims strides;
+  memory::dims dilations;  // oneDNN counts the gaps: dilation - 1
+  memory::dims pad_begin;
+  memory::dims pad_end;
+  for (size_t i = 0; i < spatial_rank; ++i) {
+    const WindowAxis& axis = axes[i];
+    if (y.shape[(last ? 1 : 2) + i] != axis.output) return nullptr;
+    src_dims.push_back(axis.input);
+    dst_dims.push_back(axis.output);
+    strides.push_back(axis.stride);
+    dilations.push_back(axis.dilation - 1);
+    pad_begin.push_back(axis.pad_begin);
+    pad_end.push_back(axis.pad_end);
+  }
+  if (y.shape[0] != batch || y.shape[last ? rank - 1 : 1] != out_channels) return nullptr;
+
+  // W (O, I/g, k...) is (g, O/g, I/g, k...) in memory for grouped convs.
+  memory::dims weight_dims = onednn::to_dims(w.shape);
+  Tag weight_tag = rank == 3 ? Tag::oiw : Tag::oihw;
+  if (group > 1) {
+    weight_dims[0] = out_channels / group;
+    weight_dims.insert(weight_dims.begin(), group);
+    weight_tag = rank == 3 ? Tag::goiw : Tag::goihw;
+  }
+
+  auto kernel = std::make_unique<OnednnConv>();
+  try {
+    onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
+    const dnnl::engine& engine = onednn::cpu_engine();
+    const Tag act = activation_tag(rank, last);
+    kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, act);
+    kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, act);
+    memory::desc weights_any(weight_dims, memory::data_type::f32, Tag::any);
+    memory::desc bias_desc;
+    if (b != nullptr) bias_desc = memory::desc({out_channels}, memory::data_type::f32, Tag::x);
+    dnnl::convolution_forward::desc desc(
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+        kernel->src_desc, weights_any, bias_desc, kernel->dst_desc, strides, dilations,
+        pad_begin, pad_end);
+    dnnl::convolution_forward::primitive_desc primitive_desc(desc, onednn::default_attr(),
+                                                             engine);
+    // The primitive must take the IR layout as is (no hidden reorders).
+    if (primitive_desc.src_desc() != kernel->src_desc ||
+        primitive_desc.dst_desc() != kernel->dst_desc) {
+      return nullptr;
+    }
+    kernel->primitive = dnnl::convolution_forward(primitive_desc);
+    kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
+    kernel->weights = onednn::reorder_constant(
+        w.constant->raw_data(), memory::desc(weight_dims, memory::data_type::f32, weight_tag),
+        primitive_desc.weights_desc());
+    if (b != nullptr) {
+      kernel->has_bias = true;
+      kernel->bias_desc = bias_desc;
+      if (b->constant != nullptr) {
+        kernel->bias = onednn::reorder_constant(b->constant->raw_data(), bias_desc, bias_desc);
+      }
+    }
+  } catch (const dnnl::error&) {
+    return nullptr;  // oneDNN does not cover this case: the reference kernel runs
+  }
+  kernel->batch = batch;
+  kernel->src_image = shape_num_elements(x.shape) / batch;
+  kernel->dst_image = shape_num_elements(y.shape) / batch;
+  return kernel;
+}
+
+}  // namespace
+
+std::unique_ptr<FastKernel> create_onednn_conv(const Node& node,
+                                               std::span<const TensorInfo> inputs,
+                                               std::span<const TensorInfo> outputs) {
+  return build_conv(node, inputs, outputs);
+}
+
+}  // namespace nnfi::kernels

@@ -1,0 +1,175 @@
+// MaxPool, AveragePool and GlobalAveragePool on oneDNN: one primitive for
+// one image, configured for one thread, run over the batch by
+// parallel_units() (see onednn_common.h). Activations stay in the IR layout.
+#include <algorithm>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/fast/fast_kernels.h"
+#include "kernels/fast/onednn_common.h"
+#include "kernels/reference/conv_geometry.h"
+
+namespace nnfi::kernels {
+namespace {
+
+using dnnl::memory;
+using Tag = dnnl::memory::format_tag;
+
+class OnednnPool : public FastKernel {
+ public:
+  Status eval(EvalContext& context) override;
+
+  const char* op_name = "Pool";
+  dnnl::pooling_v2_forward primitive;
+  memory::desc src_desc;
+  memory::desc dst_desc;
+  memory::desc scratchpad_desc;
+  int64_t batch = 0;
+  int64_t src_image = 0;  // elements per image
+  int64_t dst_image = 0;
+};
+
+Status OnednnPool::eval(EvalContext& context) {
+  const float* x = context.inputs[0]->data<float>();
+  float* y = context.outputs[0]->data<float>();
+  return onednn::parallel_units(batch, op_name, [&](int64_t begin, int64_t end) {
+    const dnnl::engine& engine = onednn::cpu_engine();
+    memory src(src_desc, engine, const_cast<float*>(x));
+    memory dst(dst_desc, engine, y);
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src},
+        {DNNL_ARG_DST, dst},
+        {DNNL_ARG_SCRATCHPAD, onednn::scratchpad_memory(scratchpad_desc)}};
+    dnnl::stream& stream = onednn::thread_stream();
+    for (int64_t i = begin; i < end; ++i) {
+      src.set_data_handle(const_cast<float*>(x + i * src_image));
+      dst.set_data_handle(y + i * dst_image);
+      primitive.execute(stream, args);
+    }
+    stream.wait();
+  });
+}
+
+enum class PoolKind { kMax, kAverage, kGlobalAverage };
+
+std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
+                                       std::span<const TensorInfo> inputs,
+                                       std::span<const TensorInfo> outputs) {
+  // MaxPool's optional Indices output is not covered here.
+  if (inputs.size() != 1 || outputs.size() != 1) return nullptr;
+  const TensorInfo& x = inputs[0];
+  const TensorInfo& y = outputs[0];
+  const size_t rank = x.shape.size();
+  if (x.dtype != DType::kFloat32 || y.dtype != DType::kFloat32 || (rank != 3 && rank != 4) ||
+      y.shape.size() != rank) {
+    return nullptr;
+  }
+  const int64_t channels_last = node.attributes.get_int("channels_last", 0);
+  if (channels_last != 0 && channels_last != 1) return nullptr;
+  const bool last = channels_last == 1;
+  const size_t spatial_rank = rank - 2;
+  const size_t first_spatial = last ? 1 : 2;
+  const int64_t batch = x.shape[0];
+  const int64_t channels = last ? x.shape[rank - 1] : x.shape[1];
+  if (batch <= 0 || channels <= 0 || y.shape[0] != batch ||
+      y.shape[last ? rank - 1 : 1] != channels) {
+    return nullptr;
+  }
+  std::vector<int64_t> input_spatial(x.shape.begin() + first_spatial,
+                                     x.shape.begin() + first_spatial + spatial_rank);
+
+  dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+  std::vector<WindowAxis> axes;
+  if (kind == PoolKind::kGlobalAverage) {
+    algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
+    for (int64_t size : input_spatial) axes.push_back(WindowAxis{size, size, 1, 1, 0, 0, 1});
+  } else {
+    WindowParams params;
+    params.kernel = node.attributes.get_ints("kernel_shape");
+    if (!read_window_attributes(node.attributes, spatial_rank, &params).is_ok()) return nullptr;
+    if (!compute_window_geometry(params, input_spatial, &axes).is_ok()) return nullptr;
+    if (kind == PoolKind::kAverage) {
+      const int64_t include_pad = node.attributes.get_int("count_include_pad", 0);
+      if (include_pad != 0 && include_pad != 1) return nullptr;
+      algorithm = include_pad == 1 ? dnnl::algorithm::pooling_avg_include_padding
+                                   : dnnl::algorithm::pooling_avg_exclude_padding;
+      for (const WindowAxis& axis : axes) {
+        if (axis.dilation != 1) return nullptr;  // not an AveragePool attribute in the IR
+        // oneDNN would count ceil_mode's extra cells beyond the pads; ONNX does not.
+        if (include_pad == 1 && axis.reached_pad_end() > axis.pad_end) return nullptr;
+      }
+    }
+  }
+
+  memory::dims src_dims = {1, channels};
+  memory::dims dst_dims = {1, channels};
+  memory::dims strides;
+  memory::dims kernel_dims;
+  memory::dims dilations;  // oneDNN counts the gaps: dilation - 1
+  memory::dims pad_begin;
+  memory::dims pad_end;
+  for (size_t i = 0; i < spatial_rank; ++i) {
+    const WindowAxis& axis = axes[i];
+    if (y.shape[first_spatial + i] != axis.output) return nullptr;
+    src_dims.push_back(axis.input);
+    dst_dims.push_back(axis.output);
+    strides.push_back(axis.stride);
+    kernel_dims.push_back(axis.kernel);
+    dilations.push_back(axis.dilation - 1);
+    pad_begin.push_back(axis.pad_begin);
+    // oneDNN sizes the output by floor division; in ceil_mode the last window
+    // reaches past the explicit end pad, so give it the pad it really reaches.
+    pad_end.push_back(std::max(axis.pad_end, axis.reached_pad_end()));
+    const int64_t extent = dilated_kernel(axis.kernel, axis.dilation);
+    if ((axis.input + axis.pad_begin + pad_end.back() - extent) / axis.stride + 1 != axis.output) {
+      return nullptr;
+    }
+  }
+
+  auto kernel = std::make_unique<OnednnPool>();
+  kernel->op_name = kind == PoolKind::kMax       ? "MaxPool"
+                    : kind == PoolKind::kAverage ? "AveragePool"
+                                                 : "GlobalAveragePool";
+  try {
+    onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
+    const Tag tag = rank == 3 ? (last ? Tag::nwc : Tag::ncw) : (last ? Tag::nhwc : Tag::nchw);
+    kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, tag);
+    kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, tag);
+    dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm,
+                                        kernel->src_desc, kernel->dst_desc, strides, kernel_dims,
+                                        dilations, pad_begin, pad_end);
+    dnnl::pooling_v2_forward::primitive_desc primitive_desc(desc, onednn::default_attr(),
+                                                            onednn::cpu_engine());
+    kernel->primitive = dnnl::pooling_v2_forward(primitive_desc);
+    kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
+  } catch (const dnnl::error&) {
+    return nullptr;  // oneDNN does not cover this case: the reference kernel runs
+  }
+  kernel->batch = batch;
+  kernel->src_image = shape_num_elements(x.shape) / batch;
+  kernel->dst_image = shape_num_elements(y.shape) / batch;
+  return kernel;
+}
+
+}  // namespace
+
+std::unique_ptr<FastKernel> create_onednn_max_pool(const Node& node,
+                                                   std::span<const TensorInfo> inputs,
+                                                   std::span<const TensorInfo> outputs) {
+  return build_pool(PoolKind::kMax, node, inputs, outputs);
+}
+
+std::unique_ptr<FastKernel> create_onednn_average_pool(const Node& node,
+                                                       std::span<const TensorInfo> inputs,
+                                                       std::span<const TensorInfo> outputs) {
+  return build_pool(PoolKind::kAverage, node, inputs, outputs);
+}
+
+std::unique_ptr<FastKernel> create_onednn_global_average_pool(
+    const Node& node, std::span<const TensorInfo> inputs, std::span<const TensorInfo> outputs) {
+  return build_pool(PoolKind::kGlobalAverage, node, inputs, outputs);
+}
+
+}  // namespace nnfi::kernels
