@@ -18,9 +18,10 @@ namespace nnfi::kernels {
 NNFI_FAST_FACTORY(create_onednn_conv);
 NNFI_FAST_FACTORY(create_onednn_matmul);
 NNFI_FAST_FACTORY(create_onednn_gemm);
-NNFI_FAST_FACTORY(create_onednn_max_pool);
 NNFI_FAST_FACTORY(create_onednn_average_pool);
 NNFI_FAST_FACTORY(create_onednn_global_average_pool);
+// Tuned C++: max_pool.cc.
+NNFI_FAST_FACTORY(create_tuned_max_pool);
 
 #undef NNFI_FAST_FACTORY
 

@@ -1,6 +1,7 @@
-// MaxPool, AveragePool and GlobalAveragePool on oneDNN: one primitive for
-// one image, configured for one thread, run over the batch by
-// parallel_units() (see onednn_common.h). Activations stay in the IR layout.
+// AveragePool and GlobalAveragePool on oneDNN: one primitive for one image,
+// configured for one thread, run over the batch by parallel_units() (see
+// onednn_common.h). Activations stay in the IR layout. MaxPool is not here:
+// oneDNN's skips NaN (see max_pool.cc).
 #include <algorithm>
 #include <memory>
 #include <span>
@@ -52,12 +53,11 @@ Status OnednnPool::eval(EvalContext& context) {
   });
 }
 
-enum class PoolKind { kMax, kAverage, kGlobalAverage };
+enum class PoolKind { kAverage, kGlobalAverage };
 
 std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
                                        std::span<const TensorInfo> inputs,
                                        std::span<const TensorInfo> outputs) {
-  // MaxPool's optional Indices output is not covered here.
   if (inputs.size() != 1 || outputs.size() != 1) return nullptr;
   const TensorInfo& x = inputs[0];
   const TensorInfo& y = outputs[0];
@@ -80,26 +80,22 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
   std::vector<int64_t> input_spatial(x.shape.begin() + first_spatial,
                                      x.shape.begin() + first_spatial + spatial_rank);
 
-  dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+  dnnl::algorithm algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
   std::vector<WindowAxis> axes;
   if (kind == PoolKind::kGlobalAverage) {
-    algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
     for (int64_t size : input_spatial) axes.push_back(WindowAxis{size, size, 1, 1, 0, 0, 1});
   } else {
     WindowParams params;
     params.kernel = node.attributes.get_ints("kernel_shape");
     if (!read_window_attributes(node.attributes, spatial_rank, &params).is_ok()) return nullptr;
     if (!compute_window_geometry(params, input_spatial, &axes).is_ok()) return nullptr;
-    if (kind == PoolKind::kAverage) {
-      const int64_t include_pad = node.attributes.get_int("count_include_pad", 0);
-      if (include_pad != 0 && include_pad != 1) return nullptr;
-      algorithm = include_pad == 1 ? dnnl::algorithm::pooling_avg_include_padding
-                                   : dnnl::algorithm::pooling_avg_exclude_padding;
-      for (const WindowAxis& axis : axes) {
-        if (axis.dilation != 1) return nullptr;  // not an AveragePool attribute in the IR
-        // oneDNN would count ceil_mode's extra cells beyond the pads; ONNX does not.
-        if (include_pad == 1 && axis.reached_pad_end() > axis.pad_end) return nullptr;
-      }
+    const int64_t include_pad = node.attributes.get_int("count_include_pad", 0);
+    if (include_pad != 0 && include_pad != 1) return nullptr;
+    if (include_pad == 1) algorithm = dnnl::algorithm::pooling_avg_include_padding;
+    for (const WindowAxis& axis : axes) {
+      if (axis.dilation != 1) return nullptr;  // not an AveragePool attribute in the IR
+      // oneDNN would count ceil_mode's extra cells beyond the pads; ONNX does not.
+      if (include_pad == 1 && axis.reached_pad_end() > axis.pad_end) return nullptr;
     }
   }
 
@@ -129,9 +125,7 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
   }
 
   auto kernel = std::make_unique<OnednnPool>();
-  kernel->op_name = kind == PoolKind::kMax       ? "MaxPool"
-                    : kind == PoolKind::kAverage ? "AveragePool"
-                                                 : "GlobalAveragePool";
+  kernel->op_name = kind == PoolKind::kAverage ? "AveragePool" : "GlobalAveragePool";
   try {
     onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
     const Tag tag = rank == 3 ? (last ? Tag::nwc : Tag::ncw) : (last ? Tag::nhwc : Tag::nchw);
@@ -154,12 +148,6 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
 }
 
 }  // namespace
-
-std::unique_ptr<FastKernel> create_onednn_max_pool(const Node& node,
-                                                   std::span<const TensorInfo> inputs,
-                                                   std::span<const TensorInfo> outputs) {
-  return build_pool(PoolKind::kMax, node, inputs, outputs);
-}
 
 std::unique_ptr<FastKernel> create_onednn_average_pool(const Node& node,
                                                        std::span<const TensorInfo> inputs,
