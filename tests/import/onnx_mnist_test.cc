@@ -97,21 +97,27 @@ TEST(OnnxMnistTest, Mnist8MatchesGoldenOutputs) {
   ASSERT_EQ(input->shape(), (Shape{16, 1, 1, 28, 28}));
   ASSERT_EQ(expected->shape(), (Shape{16, 10}));
 
-  // The model's batch is fixed at 1: run each image alone.
+  // The model's batch is fixed at 1: run each image alone, with the fast
+  // kernels the plan picks and with reference kernels only.
   std::shared_ptr<const Graph> shared = *graph;
-  auto plan = Plan::create(shared, {Shape{1, 1, 28, 28}});
-  ASSERT_TRUE(plan) << plan.status().message();
-  Executor executor(*plan);
   const ValueId output = shared->outputs[0];
-  for (int64_t image = 0; image < 16; ++image) {
-    Tensor one(DType::kFloat32, {1, 1, 28, 28});
-    std::memcpy(one.raw_data(), input->data<float>() + image * 784, 784 * sizeof(float));
-    ASSERT_TRUE(executor.set_input(0, one).is_ok());
-    Status status = executor.run();
-    ASSERT_TRUE(status.is_ok()) << status.message();
-    Tensor want(DType::kFloat32, {1, 10});
-    std::memcpy(want.raw_data(), expected->data<float>() + image * 10, 10 * sizeof(float));
-    EXPECT_TRUE(tensors_close(executor.value(output), want, 1e-5, 1e-5)) << "image " << image;
+  for (bool fast : {true, false}) {
+    PlanOptions options;
+    options.use_fast_kernels = fast;
+    auto plan = Plan::create(shared, {Shape{1, 1, 28, 28}}, options);
+    ASSERT_TRUE(plan) << plan.status().message();
+    Executor executor(*plan);
+    for (int64_t image = 0; image < 16; ++image) {
+      Tensor one(DType::kFloat32, {1, 1, 28, 28});
+      std::memcpy(one.raw_data(), input->data<float>() + image * 784, 784 * sizeof(float));
+      ASSERT_TRUE(executor.set_input(0, one).is_ok());
+      Status status = executor.run();
+      ASSERT_TRUE(status.is_ok()) << status.message();
+      Tensor want(DType::kFloat32, {1, 10});
+      std::memcpy(want.raw_data(), expected->data<float>() + image * 10, 10 * sizeof(float));
+      EXPECT_TRUE(tensors_close(executor.value(output), want, 1e-5, 1e-5))
+          << "image " << image << (fast ? " (fast kernels)" : " (reference kernels)");
+    }
   }
 }
 

@@ -23,18 +23,15 @@ namespace {
 // ir_version (field 1, varint): a ModelProto starts with this tag byte.
 constexpr unsigned char kIrVersionTag = 0x08;
 
-Expected<OpsetMap> read_opsets(const onnx::ModelProto& model) {
+// Imported opsets by domain; the default domain may be missing here (IR
+// version >= 3 requires it: checked after the op check, which says more).
+OpsetMap read_opsets(const onnx::ModelProto& model) {
   OpsetMap opsets;
   for (const auto& import : model.opset_import()) {
     opsets[normalized_domain(import.domain())] = import.version();
   }
-  if (!opsets.count("")) {
-    // IR version < 3 predates opset_import and means opset 1.
-    if (model.ir_version() >= 3) {
-      return invalid_argument("the model imports no opset of the default domain ai.onnx");
-    }
-    opsets[""] = 1;
-  }
+  // IR version < 3 predates opset_import and means opset 1.
+  if (!opsets.count("") && model.ir_version() < 3) opsets[""] = 1;
   return opsets;
 }
 
@@ -176,13 +173,16 @@ bool looks_like_onnx(const std::filesystem::path& path) {
 }
 
 Expected<std::shared_ptr<Graph>> build_graph(const onnx::ModelProto& model) {
-  NNFI_ASSIGN_OR_RETURN(OpsetMap opsets, read_opsets(model));
+  const OpsetMap opsets = read_opsets(model);
   const onnx::GraphProto& proto = model.graph();
   std::vector<std::string> node_names = unique_node_names(proto);
   // Unsupported ops first: the most useful thing to say about a model.
   for (int i = 0; i < proto.node_size(); ++i) {
     Status status = check_op_supported(proto.node(i), opsets);
     if (!status.is_ok()) return status.with_context("node '" + node_names[i] + "'");
+  }
+  if (!opsets.count("")) {
+    return invalid_argument("the model imports no opset of the default domain ai.onnx");
   }
   const int64_t opset = opsets.at("");
   NNFI_RETURN_IF_ERROR(check_opset_range(opset));
