@@ -175,18 +175,21 @@ TEST(ConvTest, MatchesNaiveLoopsAndChannelsLastOnRandomShapes) {
   int checked = 0;
   for (int trial = 0; trial < 200; ++trial) {
     const bool one_d = pick(0, 3) == 0;
-    const int64_t group = pick(1, 3), cg = pick(1, 3), og = pick(1, 3), n = pick(1, 2);
+    // og up to 6 covers the 4-channel blocks and their remainders; every 5th
+    // trial is a pointwise conv (1x1, stride 1, no pads: the one-row path).
+    const bool pointwise = trial % 5 == 0;
+    const int64_t group = pick(1, 3), cg = pick(1, 3), og = pick(1, 6), n = pick(1, 2);
     const size_t spatial = one_d ? 1 : 2;
     Shape x_shape{n, group * cg};
     Shape w_shape{group * og, cg};
     std::vector<int64_t> strides, dilations, pads(2 * spatial);
     for (size_t d = 0; d < spatial; ++d) {
       x_shape.push_back(pick(1, 9));
-      w_shape.push_back(pick(1, 3));
-      strides.push_back(pick(1, 3));
+      w_shape.push_back(pointwise ? 1 : pick(1, 3));
+      strides.push_back(pointwise ? 1 : pick(1, 3));
       dilations.push_back(pick(1, 2));
-      pads[d] = pick(0, 2);
-      pads[spatial + d] = pick(0, 2);
+      pads[d] = pointwise ? 0 : pick(0, 2);
+      pads[spatial + d] = pointwise ? 0 : pick(0, 2);
     }
     Attributes attrs;
     attrs.set("group", group);

@@ -104,54 +104,129 @@ void valid_outputs(const WindowAxis& axis, int64_t offset, int64_t* lo, int64_t*
   if (*hi < *lo) *hi = *lo;
 }
 
-// One image, channels first: x (C, H, W), y (O, OH, OW), w (O, C/group, KH, KW).
-// Loops o, oh, then (c, kh, kw) over one output row, so the row stays in cache
-// and each element accumulates its taps in (c, kh, kw) order.
-void conv_image_nchw(const ConvShape& s, const float* x, const float* w, const float* bias,
-                     float* y) {
+// y_j[i] += w[j] * x[i * stride] for i < n and j < kRows output rows. The
+// rows never alias x or each other (__restrict lets the compiler vectorise).
+template <int64_t kStride>
+void axpy_rows4(float* __restrict y0, float* __restrict y1, float* __restrict y2,
+                float* __restrict y3, const float* __restrict x, const float* w, int64_t n,
+                int64_t stride) {
+  const int64_t step = kStride > 0 ? kStride : stride;
+  const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i * step];
+    y0[i] += w0 * v;
+    y1[i] += w1 * v;
+    y2[i] += w2 * v;
+    y3[i] += w3 * v;
+  }
+}
+
+template <int64_t kStride>
+void axpy_row(float* __restrict y, const float* __restrict x, float w, int64_t n, int64_t stride) {
+  const int64_t step = kStride > 0 ? kStride : stride;
+  for (int64_t i = 0; i < n; ++i) y[i] += w * x[i * step];
+}
+
+// Output rows oh of kBlock consecutive output channels (1 or 4) of one group:
+// each element gets its taps in (c, kh, kw) order, then the bias. Doing four
+// channels at once reads each input row once for all four.
+template <int64_t kBlock>
+void conv_rows(const ConvShape& s, const float* x_group, const float* w_block,
+               const float* bias_block, float* y_block, int64_t oh) {
   const WindowAxis& r = s.rows;
   const WindowAxis& q = s.cols;
   const int64_t in_per_group = s.in_channels / s.group;
-  const int64_t out_per_group = s.out_channels / s.group;
   const int64_t in_plane = r.input * q.input;
   const int64_t out_plane = r.output * q.output;
-  for (int64_t o = 0; o < s.out_channels; ++o) {
-    const int64_t g = o / out_per_group;
-    const float* x_group = x + g * in_per_group * in_plane;
-    const float* w_o = w + o * in_per_group * r.kernel * q.kernel;
-    float* y_o = y + o * out_plane;
-    for (int64_t oh = 0; oh < r.output; ++oh) {
-      float* y_row = y_o + oh * q.output;
-      std::fill(y_row, y_row + q.output, 0.0f);
-      for (int64_t c = 0; c < in_per_group; ++c) {
-        const float* x_c = x_group + c * in_plane;
-        const float* w_c = w_o + c * r.kernel * q.kernel;
-        for (int64_t kh = 0; kh < r.kernel; ++kh) {
-          const int64_t ih = oh * r.stride + kh * r.dilation - r.pad_begin;
-          if (ih < 0 || ih >= r.input) continue;
-          const float* x_row = x_c + ih * q.input;
-          for (int64_t kw = 0; kw < q.kernel; ++kw) {
-            const float weight = w_c[kh * q.kernel + kw];
-            const int64_t offset = kw * q.dilation - q.pad_begin;
-            int64_t lo = 0;
-            int64_t hi = 0;
-            valid_outputs(q, offset, &lo, &hi);
-            if (q.stride == 1) {
-              for (int64_t ow = lo; ow < hi; ++ow) y_row[ow] += weight * x_row[ow + offset];
-            } else {
-              for (int64_t ow = lo; ow < hi; ++ow) {
-                y_row[ow] += weight * x_row[ow * q.stride + offset];
-              }
-            }
+  const int64_t w_channel = in_per_group * r.kernel * q.kernel;  // W stride per output
+  float* y[kBlock];
+  for (int64_t j = 0; j < kBlock; ++j) {
+    y[j] = y_block + j * out_plane + oh * q.output;
+    std::fill(y[j], y[j] + q.output, 0.0f);
+  }
+  for (int64_t c = 0; c < in_per_group; ++c) {
+    const float* x_c = x_group + c * in_plane;
+    for (int64_t kh = 0; kh < r.kernel; ++kh) {
+      const int64_t ih = oh * r.stride + kh * r.dilation - r.pad_begin;
+      if (ih < 0 || ih >= r.input) continue;
+      const float* x_row = x_c + ih * q.input;
+      for (int64_t kw = 0; kw < q.kernel; ++kw) {
+        const int64_t tap = (c * r.kernel + kh) * q.kernel + kw;
+        float weights[kBlock];
+        for (int64_t j = 0; j < kBlock; ++j) weights[j] = w_block[j * w_channel + tap];
+        const int64_t offset = kw * q.dilation - q.pad_begin;
+        int64_t lo = 0;
+        int64_t hi = 0;
+        valid_outputs(q, offset, &lo, &hi);
+        if (hi <= lo) continue;
+        const float* x_first = x_row + (lo * q.stride + offset);
+        if constexpr (kBlock == 4) {
+          if (q.stride == 1) {
+            axpy_rows4<1>(y[0] + lo, y[1] + lo, y[2] + lo, y[3] + lo, x_first, weights, hi - lo, 1);
+          } else {
+            axpy_rows4<0>(y[0] + lo, y[1] + lo, y[2] + lo, y[3] + lo, x_first, weights, hi - lo,
+                          q.stride);
+          }
+        } else {
+          if (q.stride == 1) {
+            axpy_row<1>(y[0] + lo, x_first, weights[0], hi - lo, 1);
+          } else {
+            axpy_row<0>(y[0] + lo, x_first, weights[0], hi - lo, q.stride);
           }
         }
       }
-      if (bias != nullptr) {
-        const float b = bias[o];
-        for (int64_t ow = 0; ow < q.output; ++ow) y_row[ow] += b;
+    }
+  }
+  if (bias_block != nullptr) {
+    for (int64_t j = 0; j < kBlock; ++j) {
+      const float b = bias_block[j];
+      for (int64_t ow = 0; ow < q.output; ++ow) y[j][ow] += b;
+    }
+  }
+}
+
+// One image, channels first: x (C, H, W), y (O, OH, OW), w (O, C/group, KH, KW).
+// Loops over output channels (four at a time within a group) and output rows,
+// so the rows being summed stay in cache.
+void conv_image_nchw(const ConvShape& s, const float* x, const float* w, const float* bias,
+                     float* y) {
+  const int64_t in_per_group = s.in_channels / s.group;
+  const int64_t out_per_group = s.out_channels / s.group;
+  const int64_t in_plane = s.rows.input * s.cols.input;
+  const int64_t out_plane = s.rows.output * s.cols.output;
+  const int64_t w_channel = in_per_group * s.rows.kernel * s.cols.kernel;
+  for (int64_t g = 0; g < s.group; ++g) {
+    const float* x_group = x + g * in_per_group * in_plane;
+    for (int64_t o = g * out_per_group; o < (g + 1) * out_per_group;) {
+      const float* w_block = w + o * w_channel;
+      const float* b_block = bias != nullptr ? bias + o : nullptr;
+      float* y_block = y + o * out_plane;
+      if ((g + 1) * out_per_group - o >= 4) {
+        for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+          conv_rows<4>(s, x_group, w_block, b_block, y_block, oh);
+        }
+        o += 4;
+      } else {
+        for (int64_t oh = 0; oh < s.rows.output; ++oh) {
+          conv_rows<1>(s, x_group, w_block, b_block, y_block, oh);
+        }
+        o += 1;
       }
     }
   }
+}
+
+// A 1x1 conv with stride 1 and no padding maps each pixel to itself: run it
+// as one long row, which keeps the inner loops long on small images.
+void flatten_pointwise(ConvShape* s) {
+  const WindowAxis& r = s->rows;
+  const WindowAxis& q = s->cols;
+  const bool pointwise = r.kernel == 1 && q.kernel == 1 && r.stride == 1 && q.stride == 1 &&
+                         r.pad_begin == 0 && r.pad_end == 0 && q.pad_begin == 0 && q.pad_end == 0;
+  if (!pointwise) return;
+  const int64_t pixels = r.input * q.input;
+  s->rows = WindowAxis{1, 1, 1, 1, 0, 0, 1};
+  s->cols = WindowAxis{pixels, 1, 1, 1, 0, 0, pixels};
 }
 
 // (P, C) -> (C, P) and back, for one image of a channels_last tensor.
@@ -220,6 +295,7 @@ Status reference_Conv(EvalContext& ctx) {
   ConvShape s;
   // Pure arithmetic on shapes prepare already accepted.
   NNFI_RETURN_IF_ERROR(conv_shape(ctx.node, x.shape(), w.shape(), &s));
+  flatten_pointwise(&s);
   const float* bias = b != nullptr ? b->data<float>() : nullptr;
   const int64_t in_image = s.in_channels * s.rows.input * s.cols.input;
   const int64_t out_pixels = s.rows.output * s.cols.output;
