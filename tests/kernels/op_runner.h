@@ -11,6 +11,7 @@
 //     calls prepare then the reference eval directly, no graph involved.
 //
 // An undefined Tensor in `inputs` is an omitted optional input (kNoValue).
+// values_of<T>(tensor) copies a tensor's elements out, for EXPECT_EQ.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,12 @@
 #include "nnfi/tensor.h"
 
 namespace nnfi::testing {
+
+template <typename T>
+std::vector<T> values_of(const Tensor& tensor) {
+  const T* data = tensor.data<T>();
+  return std::vector<T>(data, data + tensor.num_elements());
+}
 
 struct OpRunOptions {
   bool use_fast_kernels = false;
