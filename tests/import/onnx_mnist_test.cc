@@ -2,6 +2,8 @@
 // imported, run through Plan/Executor and compared with the golden outputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -117,6 +119,80 @@ TEST(OnnxMnistTest, Mnist8MatchesGoldenOutputs) {
       std::memcpy(want.raw_data(), expected->data<float>() + image * 10, 10 * sizeof(float));
       EXPECT_TRUE(tensors_close(executor.value(output), want, 1e-5, 1e-5))
           << "image " << image << (fast ? " (fast kernels)" : " (reference kernels)");
+    }
+  }
+}
+
+// tf2onnx 1.6.3, opset 10: legacy Softmax, Cast, ArgMax, Equal, ReduceMean
+// over two symbolic-batch inputs. Checked against a plain forward pass over
+// the imported weights, and the accuracy output against known labels.
+TEST(OnnxMnistTest, Tf2onnxMlpMatchesPlainForwardPass) {
+  NNFI_REQUIRE_FIXTURES();
+  auto imported = load_model(fixtures_dir() / "onnx/mnist_mlp_tf2onnx.onnx");
+  ASSERT_TRUE(imported) << imported.status().message();
+  std::shared_ptr<const Graph> graph = *imported;
+  ASSERT_EQ(graph->inputs.size(), 2u);
+  EXPECT_EQ(graph->values[graph->inputs[0]].name, "y_:0");
+  EXPECT_EQ(graph->values[graph->inputs[1]].shape, (Shape{kUnknownDim, 784}));
+  const Node& softmax = graph->nodes[*graph->find_node("y")];
+  EXPECT_EQ(softmax.attributes.get_int("legacy_flatten", 0), 1);
+  EXPECT_EQ(graph->nodes[*graph->find_node("Cast")].attributes.get_string("to", ""), "float32");
+  ASSERT_EQ(graph->outputs.size(), 1u);
+  EXPECT_EQ(graph->values[graph->outputs[0]].shape, Shape{});
+
+  constexpr int64_t kBatch = 4;
+  Tensor x = random_tensor({kBatch, 784}, 7, 0.0f, 1.0f);
+  // Plain forward pass: three dense layers, relu between, over the weights.
+  std::vector<float> activation(x.data<float>(), x.data<float>() + x.num_elements());
+  int64_t width = 784;
+  for (int layer = 0; layer < 3; ++layer) {
+    static const char* const kWeights[] = {"Variable/read:0", "Variable_2/read:0",
+                                           "Variable_4/read:0"};
+    static const char* const kBiases[] = {"Variable_1/read:0", "Variable_3/read:0",
+                                          "Variable_5/read:0"};
+    const Tensor& w = graph->values[*graph->find_value(kWeights[layer])].constant;
+    const Tensor& b = graph->values[*graph->find_value(kBiases[layer])].constant;
+    ASSERT_EQ(w.dim(0), width);
+    const int64_t out = w.dim(1);
+    std::vector<float> next(static_cast<size_t>(kBatch * out));
+    for (int64_t n = 0; n < kBatch; ++n) {
+      for (int64_t j = 0; j < out; ++j) {
+        double sum = b.data<float>()[j];
+        for (int64_t k = 0; k < width; ++k) {
+          sum += static_cast<double>(activation[n * width + k]) * w.data<float>()[k * out + j];
+        }
+        next[n * out + j] = layer < 2 ? std::max(0.0f, static_cast<float>(sum))
+                                      : static_cast<float>(sum);
+      }
+    }
+    activation = std::move(next);
+    width = out;
+  }
+  ASSERT_EQ(width, 10);
+  // Labels: the plain pass's class for images 0 and 1, another class for 2 and 3.
+  Tensor labels(DType::kFloat32, {kBatch, 10});
+  for (int64_t n = 0; n < kBatch; ++n) {
+    const float* row = activation.data() + n * 10;
+    const int64_t predicted = std::max_element(row, row + 10) - row;
+    labels.data<float>()[n * 10 + (n < 2 ? predicted : (predicted + 1) % 10)] = 1.0f;
+  }
+  auto plan = Plan::create(graph, {Shape{kBatch, 10}, Shape{kBatch, 784}});
+  ASSERT_TRUE(plan) << plan.status().message();
+  Executor executor(*plan);
+  ASSERT_TRUE(executor.set_input(0, labels).is_ok());
+  ASSERT_TRUE(executor.set_input(1, x).is_ok());
+  Status status = executor.run();
+  ASSERT_TRUE(status.is_ok()) << status.message();
+  EXPECT_FLOAT_EQ(executor.value(graph->outputs[0]).data<float>()[0], 0.5f);
+  const Tensor& probabilities = executor.value(*graph->find_value("y:0"));
+  for (int64_t n = 0; n < kBatch; ++n) {
+    const float* logits = activation.data() + n * 10;
+    const float top = *std::max_element(logits, logits + 10);
+    double total = 0;
+    for (int64_t j = 0; j < 10; ++j) total += std::exp(static_cast<double>(logits[j] - top));
+    for (int64_t j = 0; j < 10; ++j) {
+      const double want = std::exp(static_cast<double>(logits[j] - top)) / total;
+      EXPECT_NEAR(probabilities.data<float>()[n * 10 + j], want, 1e-5) << n << "," << j;
     }
   }
 }
