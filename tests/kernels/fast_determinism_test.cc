@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/fast_test_support.h"
@@ -175,6 +176,51 @@ TEST(FastDeterminismTest, Pools) {
   global.batched = {true};
   global.constant = {false};
   expect_deterministic(global);
+}
+
+TEST(FastDeterminismTest, KernelsAreSafeToShareAcrossExecutorThreads) {
+  // One executor per thread sharing a Plan means concurrent eval on the same
+  // kernel objects; each thread must get what it gets alone.
+  std::vector<DeterminismCase> cases = {conv_case(8, 16, 12, 3, 1, 1, false),
+                                        conv_case(16, 16, 10, 3, 1, 16, true)};
+  DeterminismCase gemm;
+  gemm.op = OpType::kGemm;
+  gemm.inputs = {random_tensor({37, 64}, 15), random_tensor({64, 20}, 16),
+                 random_tensor({20}, 17)};
+  gemm.constant = {false, true, true};
+  cases.push_back(gemm);
+  for (const DeterminismCase& c : cases) {
+    auto built = testing::build_fast_kernel(c.op, c.inputs, c.attrs, c.constant);
+    ASSERT_TRUE(built.has_value()) << built.status().message();
+    ASSERT_NE(built->kernel, nullptr);
+    constexpr int kThreads = 4;
+    std::vector<std::vector<Tensor>> inputs(kThreads, c.inputs);
+    std::vector<Tensor> alone(kThreads);
+    for (int t = 0; t < kThreads; ++t) {
+      inputs[t][0] = random_tensor(c.inputs[0].shape(), 100 + t);
+      auto output = testing::eval_fast_kernel(*built, inputs[t]);
+      ASSERT_TRUE(output.has_value()) << output.status().message();
+      alone[t] = *output;
+    }
+    std::vector<Tensor> together(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int repeat = 0; repeat < 5; ++repeat) {
+          auto output = testing::eval_fast_kernel(*built, inputs[t]);
+          const bool same = output.has_value() &&
+                            (repeat == 0 || output->bitwise_equal(together[t]));
+          together[t] = same ? *output : Tensor();
+          if (!same) return;
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    for (int t = 0; t < kThreads; ++t) {
+      ASSERT_TRUE(together[t].defined()) << "thread " << t << " failed or was not repeatable";
+      EXPECT_TRUE(together[t].bitwise_equal(alone[t])) << "thread " << t;
+    }
+  }
 }
 
 }  // namespace
