@@ -25,6 +25,12 @@ struct PoolShape {
   WindowAxis cols;
 };
 
+// Longer than the small-string buffer: built once, so eval allocates nothing.
+const std::string& count_include_pad_key() {
+  static const std::string key = "count_include_pad";
+  return key;
+}
+
 Status read_channels_last(const Node& node, bool* channels_last) {
   const int64_t value = node.attributes.get_int("channels_last", 0);
   if (value != 0 && value != 1) {
@@ -51,7 +57,7 @@ Status pool_shape(const Node& node, const Shape& x, PoolShape* out) {
         std::to_string(spatial_rank) + " values for X of shape " + shape_to_string(x));
   }
   if (node.op == OpType::kAveragePool) {
-    const int64_t include = node.attributes.get_int("count_include_pad", 0);
+    const int64_t include = node.attributes.get_int(count_include_pad_key(), 0);
     if (include != 0 && include != 1) {
       return invalid_argument("count_include_pad " + std::to_string(include) + ", expected 0 or 1");
     }
@@ -143,7 +149,7 @@ Status reference_pool(EvalContext& ctx) {
   Tensor& y_tensor = *ctx.outputs[0];
   PoolShape s;
   NNFI_RETURN_IF_ERROR(pool_shape(ctx.node, x_tensor.shape(), &s));
-  const bool include_pad = ctx.node.attributes.get_int("count_include_pad", 0) == 1;
+  const bool include_pad = ctx.node.attributes.get_int(count_include_pad_key(), 0) == 1;
   const Strides xs = strides_of(s.channels, s.rows.input, s.cols.input, s.channels_last);
   const Strides ys = strides_of(s.channels, s.rows.output, s.cols.output, s.channels_last);
   const float* x = x_tensor.data<float>();
