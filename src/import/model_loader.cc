@@ -23,8 +23,7 @@ struct ModelFormat {
   LoadFn load;
 };
 
-Expected<std::shared_ptr<Graph>> load_onnx(const std::filesystem::path& path,
-                                           const LoadOptions&) {
+Expected<std::shared_ptr<Graph>> load_onnx(const std::filesystem::path& path, const LoadOptions&) {
   return import_onnx(path);
 }
 

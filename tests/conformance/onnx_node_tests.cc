@@ -38,7 +38,7 @@ constexpr const char* kNeedsConstant = "expected a constant known at plan time";
 
 struct Scan {
   std::vector<std::string> all_cases;
-  std::vector<std::string> applicable;        // what the tests run on
+  std::vector<std::string> applicable;          // what the tests run on
   std::map<std::string, std::string> excluded;  // case -> reason, from excluded.txt
 };
 
@@ -137,7 +137,7 @@ std::string compare(const Tensor& actual, const Tensor& expected) {
 }
 
 struct CaseResult {
-  std::string failure;       // "" when every data set matched
+  std::string failure;        // "" when every data set matched
   bool bound_inputs = false;  // integer inputs were bound as plan-time constants
 };
 
@@ -189,7 +189,8 @@ CaseResult run_case(const std::string& name) {
     result.bound_inputs = true;
   }
   int data_sets = 0;
-  for (int set = 0; fs::exists(dir / ("test_data_set_" + std::to_string(set))); ++set, ++data_sets) {
+  for (int set = 0; fs::exists(dir / ("test_data_set_" + std::to_string(set)));
+       ++set, ++data_sets) {
     const fs::path set_dir = dir / ("test_data_set_" + std::to_string(set));
     const std::string where = "test_data_set_" + std::to_string(set) + ": ";
     auto fail = [&](const std::string& message) {

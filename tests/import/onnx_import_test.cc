@@ -207,8 +207,8 @@ TEST_F(OnnxImportTest, BatchNormalizationDropsTrainingAttributes) {
   for (const char* name : {"scale", "bias", "mean", "var"}) {
     builder.add_initializer(float_tensor(name, {1, 1}, {2}));
   }
-  auto& bn = builder.add_node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"},
-                              "bn");
+  auto& bn =
+      builder.add_node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, "bn");
   set_attr(bn, "epsilon", 1e-3f);
   set_attr(bn, "momentum", 0.9f);
   set_attr(bn, "spatial", int64_t{1});

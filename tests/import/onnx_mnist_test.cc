@@ -161,8 +161,8 @@ TEST(OnnxMnistTest, Tf2onnxMlpMatchesPlainForwardPass) {
         for (int64_t k = 0; k < width; ++k) {
           sum += static_cast<double>(activation[n * width + k]) * w.data<float>()[k * out + j];
         }
-        next[n * out + j] = layer < 2 ? std::max(0.0f, static_cast<float>(sum))
-                                      : static_cast<float>(sum);
+        next[n * out + j] =
+            layer < 2 ? std::max(0.0f, static_cast<float>(sum)) : static_cast<float>(sum);
       }
     }
     activation = std::move(next);

@@ -74,8 +74,9 @@ TEST_F(OnnxRejectTest, RejectsUnsupportedOp) {
   builder.add_output("y");
   Status status = import_error(write(builder, "erf.onnx"));
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
-  EXPECT_TRUE(message_has(status, "erf.onnx: node 'erf1': op 'Erf' (domain ai.onnx, "
-                                          "opset 13) is not supported by nnfi; supported ops: "));
+  EXPECT_TRUE(message_has(status,
+                          "erf.onnx: node 'erf1': op 'Erf' (domain ai.onnx, "
+                          "opset 13) is not supported by nnfi; supported ops: "));
   EXPECT_TRUE(message_has(status, "Conv"));
   EXPECT_TRUE(message_has(status, "Constant"));
   EXPECT_EQ(status.message().find("BiasAdd"), std::string::npos);  // IR-only op
@@ -100,7 +101,8 @@ TEST_F(OnnxRejectTest, RejectsUnknownDomain) {
   builder.add_output("y");
   Status status = import_error(builder);
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
-  EXPECT_TRUE(message_has(status, "node 'fused': op 'Relu' (domain com.microsoft, opset 1) is not supported"));
+  EXPECT_TRUE(message_has(
+      status, "node 'fused': op 'Relu' (domain com.microsoft, opset 1) is not supported"));
 }
 
 TEST_F(OnnxRejectTest, RejectsMissingInputValue) {
@@ -109,8 +111,9 @@ TEST_F(OnnxRejectTest, RejectsMissingInputValue) {
   builder.add_node("Add", {"x", "nowhere"}, {"y"}, "add");
   builder.add_output("y");
   Status status = import_error(builder);
-  EXPECT_TRUE(message_has(status, "node 'add' (Add): input 'nowhere' is not a graph input, an initializer "
-                        "or the output of any node"));
+  EXPECT_TRUE(message_has(status,
+                          "node 'add' (Add): input 'nowhere' is not a graph input, an initializer "
+                          "or the output of any node"));
 }
 
 TEST_F(OnnxRejectTest, RejectsMissingGraphOutput) {
@@ -151,8 +154,9 @@ TEST_F(OnnxRejectTest, RejectsBadAttributeType) {
   builder.add_output("y");
   Status status = import_error(builder);
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(message_has(status, "node 'conv': attribute 'strides' of Conv (opset 13) has type FLOATS, "
-                        "expected INTS"));
+  EXPECT_TRUE(message_has(status,
+                          "node 'conv': attribute 'strides' of Conv (opset 13) has type FLOATS, "
+                          "expected INTS"));
 }
 
 TEST_F(OnnxRejectTest, RejectsCastToGivenAsString) {
@@ -281,8 +285,8 @@ TEST_F(OnnxRejectTest, RejectsBatchNormalizationTrainingMode) {
   for (const char* name : {"scale", "bias", "mean", "var"}) {
     builder.add_initializer(float_tensor(name, {1, 1}, {2}));
   }
-  auto& bn = builder.add_node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"},
-                              "bn");
+  auto& bn =
+      builder.add_node("BatchNormalization", {"x", "scale", "bias", "mean", "var"}, {"y"}, "bn");
   set_attr(bn, "training_mode", int64_t{1});
   builder.add_output("y");
   Status status = import_error(builder);

@@ -1,4 +1,6 @@
 // TensorProto -> Tensor: raw and typed fields, every element type nnfi reads.
+#include "import/onnx/onnx_tensor.h"
+
 #include <gtest/gtest.h>
 #include <onnx/onnx_pb.h>
 
@@ -9,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "import/onnx/onnx_tensor.h"
 #include "import/onnx_test_builder.h"
 
 namespace nnfi::testing {

@@ -26,8 +26,8 @@ inline onnx::TensorProto float_tensor(const std::string& name, const std::vector
   tensor.set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t dim : dims) tensor.add_dims(dim);
   if (raw) {
-    tensor.set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                                    values.size() * sizeof(float)));
+    tensor.set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
   } else {
     for (float value : values) tensor.add_float_data(value);
   }
@@ -177,8 +177,8 @@ class OnnxImportTest : public ::testing::Test {
 // Passes where the status message contains `part`; prints it otherwise.
 inline ::testing::AssertionResult message_has(const Status& status, const std::string& part) {
   if (status.message().find(part) != std::string::npos) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "message \"" << status.message() << "\" does not contain \""
-                                       << part << "\"";
+  return ::testing::AssertionFailure()
+         << "message \"" << status.message() << "\" does not contain \"" << part << "\"";
 }
 
 inline const Node& node_named(const Graph& graph, const std::string& name) {

@@ -45,8 +45,7 @@ Status check_opset_range(int64_t opset) {
     return unsupported("ONNX opset " + std::to_string(opset) +
                        " is newer than nnfi supports: it imports opsets " +
                        std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) +
-                       " (export the model with opset " + std::to_string(kMaxOpset) +
-                       " or older)");
+                       " (export the model with opset " + std::to_string(kMaxOpset) + " or older)");
   }
   return Status::ok();
 }
@@ -83,7 +82,8 @@ std::vector<std::string> unique_node_names(const onnx::GraphProto& graph) {
 Expected<ValueId> add_graph_input(const onnx::ValueInfoProto& input, Graph& graph) {
   const std::string where = "graph input '" + input.name() + "'";
   if (!input.type().has_tensor_type()) {
-    return unsupported(where + " is not a tensor (sequence, map and optional inputs are not "
+    return unsupported(where +
+                       " is not a tensor (sequence, map and optional inputs are not "
                        "supported)");
   }
   const onnx::TypeProto::Tensor& type = input.type().tensor_type();
@@ -143,15 +143,17 @@ Expected<std::string> read_file_bytes(const std::filesystem::path& path) {
 Status parse_model(const std::string& bytes, onnx::ModelProto* model) {
   if (bytes.empty()) return invalid_argument("not an ONNX model: the file is empty");
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return unsupported("the file is larger than 2 GiB, more than protobuf can parse; nnfi does "
-                       "not read ONNX external data");
+    return unsupported(
+        "the file is larger than 2 GiB, more than protobuf can parse; nnfi does "
+        "not read ONNX external data");
   }
   google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()),
                                                 static_cast<int>(bytes.size()));
   stream.SetTotalBytesLimit(std::numeric_limits<int>::max());
   if (!model->ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage()) {
-    return invalid_argument("not an ONNX model: the content does not parse as an ONNX ModelProto "
-                            "(truncated or another format)");
+    return invalid_argument(
+        "not an ONNX model: the content does not parse as an ONNX ModelProto "
+        "(truncated or another format)");
   }
   if (model->ir_version() <= 0 || !model->has_graph()) {
     return invalid_argument(std::string("not an ONNX model: the content parses but has no ") +

@@ -42,9 +42,12 @@ AttrType attribute_type(const onnx::AttributeProto& attr) {
 
 Expected<AttributeValue> attribute_value(const onnx::AttributeProto& attr, AttrType type) {
   switch (type) {
-    case onnx::AttributeProto::FLOAT: return AttributeValue(static_cast<double>(attr.f()));
-    case onnx::AttributeProto::INT: return AttributeValue(static_cast<int64_t>(attr.i()));
-    case onnx::AttributeProto::STRING: return AttributeValue(attr.s());
+    case onnx::AttributeProto::FLOAT:
+      return AttributeValue(static_cast<double>(attr.f()));
+    case onnx::AttributeProto::INT:
+      return AttributeValue(static_cast<int64_t>(attr.i()));
+    case onnx::AttributeProto::STRING:
+      return AttributeValue(attr.s());
     case onnx::AttributeProto::FLOATS:
       return AttributeValue(std::vector<double>(attr.floats().begin(), attr.floats().end()));
     case onnx::AttributeProto::INTS:
@@ -99,8 +102,9 @@ Status apply_op_rules(const onnx::NodeProto& node, int64_t opset, ConvertedNode&
     case OpType::kBatchNormalization:
       for (const auto& attr : node.attribute()) {
         if (attr.name() == "training_mode" && attr.i() != 0) {
-          return unsupported("BatchNormalization with training_mode=1 is not supported: nnfi "
-                             "runs inference only");
+          return unsupported(
+              "BatchNormalization with training_mode=1 is not supported: nnfi "
+              "runs inference only");
         }
       }
       converted.max_outputs = 1;
@@ -161,9 +165,7 @@ Status check_against_schema(const onnx::NodeProto& node, const onnx::OpSchema& s
   return Status::ok();
 }
 
-std::string domain_label(const std::string& domain) {
-  return domain.empty() ? "ai.onnx" : domain;
-}
+std::string domain_label(const std::string& domain) { return domain.empty() ? "ai.onnx" : domain; }
 
 }  // namespace
 
@@ -196,16 +198,16 @@ const std::string& supported_ops_text() {
 Status check_op_supported(const onnx::NodeProto& node, const OpsetMap& opsets) {
   const std::string domain = normalized_domain(node.domain());
   auto opset = opsets.find(domain);
-  const std::string opset_text = opset == opsets.end() ? "not imported by the model"
-                                                       : std::to_string(opset->second);
+  const std::string opset_text =
+      opset == opsets.end() ? "not imported by the model" : std::to_string(opset->second);
   const std::string what = "op '" + node.op_type() + "' (domain " + domain_label(domain) +
-                           ", opset " + opset_text + ") is not supported by nnfi; supported ops: " +
-                           supported_ops_text();
+                           ", opset " + opset_text +
+                           ") is not supported by nnfi; supported ops: " + supported_ops_text();
   if (!domain.empty()) return unsupported(what + " (all in the default domain ai.onnx)");
   if (is_constant_node(node)) return Status::ok();
   std::optional<OpType> op = op_type_from_name(node.op_type());
-  if (!op || !onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(kSchemaLookupOpset),
-                                              "")) {
+  if (!op ||
+      !onnx::OpSchemaRegistry::Schema(node.op_type(), static_cast<int>(kSchemaLookupOpset), "")) {
     return unsupported(what);
   }
   return Status::ok();

@@ -28,9 +28,10 @@ Expected<Tensor> convert_tensor(const onnx::TensorProto& proto, DType dtype, con
     const std::string& raw = proto.raw_data();
     const size_t expected = static_cast<size_t>(count) * sizeof(Raw);
     if (raw.size() != expected) {
-      return tensor_error(proto, "raw_data has " + std::to_string(raw.size()) + " bytes, expected " +
-                                     std::to_string(expected) + " (" + std::to_string(count) +
-                                     " elements of " + std::to_string(sizeof(Raw)) + " bytes)");
+      return tensor_error(proto, "raw_data has " + std::to_string(raw.size()) +
+                                     " bytes, expected " + std::to_string(expected) + " (" +
+                                     std::to_string(count) + " elements of " +
+                                     std::to_string(sizeof(Raw)) + " bytes)");
     }
     Tensor tensor(dtype, shape);
     Out* out = tensor.data<Out>();
@@ -42,7 +43,8 @@ Expected<Tensor> convert_tensor(const onnx::TensorProto& proto, DType dtype, con
     return tensor;
   }
   if (field.size() != count) {
-    if (field.empty()) return tensor_error(proto, "has no data (neither raw_data nor typed values)");
+    if (field.empty())
+      return tensor_error(proto, "has no data (neither raw_data nor typed values)");
     return tensor_error(proto, "has " + std::to_string(field.size()) + " values, expected " +
                                    std::to_string(count) + " for its dims");
   }
@@ -63,14 +65,22 @@ std::string onnx_dtype_name(int32_t data_type) {
 
 Expected<DType> dtype_from_onnx(int32_t data_type) {
   switch (data_type) {
-    case onnx::TensorProto::FLOAT: return DType::kFloat32;
-    case onnx::TensorProto::FLOAT16: return DType::kFloat16;
-    case onnx::TensorProto::BFLOAT16: return DType::kBFloat16;
-    case onnx::TensorProto::INT8: return DType::kInt8;
-    case onnx::TensorProto::UINT8: return DType::kUInt8;
-    case onnx::TensorProto::INT32: return DType::kInt32;
-    case onnx::TensorProto::INT64: return DType::kInt64;
-    case onnx::TensorProto::BOOL: return DType::kBool;
+    case onnx::TensorProto::FLOAT:
+      return DType::kFloat32;
+    case onnx::TensorProto::FLOAT16:
+      return DType::kFloat16;
+    case onnx::TensorProto::BFLOAT16:
+      return DType::kBFloat16;
+    case onnx::TensorProto::INT8:
+      return DType::kInt8;
+    case onnx::TensorProto::UINT8:
+      return DType::kUInt8;
+    case onnx::TensorProto::INT32:
+      return DType::kInt32;
+    case onnx::TensorProto::INT64:
+      return DType::kInt64;
+    case onnx::TensorProto::BOOL:
+      return DType::kBool;
     default:
       return unsupported("element type " + onnx_dtype_name(data_type) +
                          " is not supported by nnfi (it has FLOAT, FLOAT16, BFLOAT16, INT8, UINT8, "
@@ -83,7 +93,8 @@ float half_to_float(uint16_t bits) {
   const uint32_t exponent = (bits >> 10) & 0x1fu;
   const uint32_t mantissa = bits & 0x3ffu;
   if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
-  if (exponent != 0) return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
+  if (exponent != 0)
+    return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
   // Zero or subnormal: mantissa * 2^-24 is exact in float.
   float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
   return sign != 0 ? -magnitude : magnitude;
