@@ -6,12 +6,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "nnfi/data.h"
 #include "nnfi/graph.h"
 #include "nnfi/model.h"
 #include "nnfi/runtime.h"
@@ -19,50 +18,6 @@
 
 namespace nnfi::testing {
 namespace {
-
-// A minimal reader for little-endian float32 C-order .npy files (versions 1
-// and 2), enough for the golden files; src/data has the real one.
-Expected<Tensor> read_float_npy(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found(path.string() + ": cannot open");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {
-    return invalid_argument(path.string() + ": not an .npy file");
-  }
-  const int major = static_cast<unsigned char>(bytes[6]);
-  size_t header_length = 0;
-  size_t offset = 0;
-  if (major == 1) {
-    header_length = static_cast<unsigned char>(bytes[8]) |
-                    static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8;
-    offset = 10;
-  } else {
-    uint32_t length = 0;
-    std::memcpy(&length, bytes.data() + 8, 4);
-    header_length = length;
-    offset = 12;
-  }
-  const std::string header = bytes.substr(offset, header_length);
-  if (header.find("'descr': '<f4'") == std::string::npos ||
-      header.find("'fortran_order': False") == std::string::npos) {
-    return unsupported(path.string() + ": only C-order float32 is read here: " + header);
-  }
-  const size_t open = header.find('(', header.find("'shape'"));
-  const size_t close = header.find(')', open);
-  Shape shape;
-  std::stringstream dims(header.substr(open + 1, close - open - 1));
-  std::string item;
-  while (std::getline(dims, item, ',')) {
-    if (item.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(item));
-  }
-  Tensor tensor(DType::kFloat32, shape);
-  const size_t data_offset = offset + header_length;
-  if (bytes.size() - data_offset != tensor.num_bytes()) {
-    return invalid_argument(path.string() + ": data size does not match the shape");
-  }
-  std::memcpy(tensor.raw_data(), bytes.data() + data_offset, tensor.num_bytes());
-  return tensor;
-}
 
 TEST(OnnxMnistTest, ImportsMnist8Structure) {
   NNFI_REQUIRE_FIXTURES();
@@ -92,9 +47,9 @@ TEST(OnnxMnistTest, Mnist8MatchesGoldenOutputs) {
   NNFI_REQUIRE_FIXTURES();
   auto graph = import_onnx(fixtures_dir() / "onnx/mnist-8.onnx");
   ASSERT_TRUE(graph) << graph.status().message();
-  auto input = read_float_npy(fixtures_dir() / "golden/mnist-8/input.npy");
+  auto input = read_npy(fixtures_dir() / "golden/mnist-8/input.npy");
   ASSERT_TRUE(input) << input.status().message();
-  auto expected = read_float_npy(fixtures_dir() / "golden/mnist-8/output.npy");
+  auto expected = read_npy(fixtures_dir() / "golden/mnist-8/output.npy");
   ASSERT_TRUE(expected) << expected.status().message();
   ASSERT_EQ(input->shape(), (Shape{16, 1, 1, 28, 28}));
   ASSERT_EQ(expected->shape(), (Shape{16, 10}));
