@@ -71,14 +71,31 @@ std::string check_data_spec(const std::string& spec) {
 Status run_eval(const EvalOptions& options) {
   NNFI_ASSIGN_OR_RETURN(DataSpec spec, parse_data_spec(options.data));
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
-  NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchRunner> runner, BatchRunner::create(graph, "", ""));
   NNFI_ASSIGN_OR_RETURN(LabelledImages data, read_idx_dataset(spec.images, spec.labels));
+  const Shape image(data.images.shape().begin() + 1, data.images.shape().end());
+  std::string feed_name = options.feed;
+  if (feed_name.empty()) {
+    // With several inputs (e.g. images and one-hot labels), feed the first that fits.
+    for (ValueId input : graph->inputs) {
+      const Value& value = graph->values[input];
+      if (!value.shape.empty() && sample_shape_for(value, image).has_value()) {
+        feed_name = value.name;
+        break;
+      }
+    }
+  }
+  NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchRunner> runner,
+                        BatchRunner::create(graph, feed_name, options.fetch));
   const Value& feed = runner->feed_value();
   if (feed.dtype != DType::kFloat32) {
     return unsupported("input '" + feed.name + "' is " + std::string(dtype_name(feed.dtype)) +
                        "; nnfi eval feeds float32 images");
   }
-  const Shape image(data.images.shape().begin() + 1, data.images.shape().end());
+  const Value& fetch = graph->values[runner->fetch()];
+  if (fetch.shape.empty()) {
+    return invalid_argument("output '" + fetch.name +
+                            "' is a scalar, not scores per image; name the scores with --fetch");
+  }
   NNFI_ASSIGN_OR_RETURN(Shape sample, sample_shape_for(feed, image));
   int64_t total = data.images.dim(0);
   if (options.limit > 0) total = std::min(total, options.limit);
@@ -131,7 +148,6 @@ Status run_eval(const EvalOptions& options) {
   NNFI_RETURN_IF_ERROR(runner->run(sample, total, options.batch, fill, consume));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const std::string& note : runner->notes()) std::cerr << "nnfi: note: " << note << "\n";
 
   const double accuracy = static_cast<double>(correct) / static_cast<double>(total);
   const double top5 = static_cast<double>(correct5) / static_cast<double>(total);

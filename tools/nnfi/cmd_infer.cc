@@ -33,10 +33,13 @@ Expected<Tensor> as_batch(const Tensor& input, const Value& feed, const std::str
     merged[0] = given[0] * given[1];
     return input.reshaped(merged);
   }
+  // Name both accepted layouts, e.g. [N, 1, 28, 28] and [N, 1, 1, 28, 28].
+  const std::string batch_form =
+      model_sample.empty() ? "[N]" : "[N, " + shape_to_string(model_sample).substr(1);
+  const std::string stacked_form = "[N, " + shape_to_string(model).substr(1);
   return invalid_argument(path + " holds shape " + shape_to_string(given) + " but input '" +
-                          feed.name + "' expects " + shape_to_string(model) +
-                          " (a batch with any first axis, or such inputs stacked on a new first "
-                          "axis)");
+                          feed.name + "' has shape " + shape_to_string(model) + " (expected " +
+                          batch_form + " or " + stacked_form + ")");
 }
 
 }  // namespace
@@ -69,7 +72,6 @@ Status run_infer(const InferOptions& options) {
     return Status::ok();
   };
   NNFI_RETURN_IF_ERROR(runner->run(sample_shape, total, options.batch, fill, consume));
-  for (const std::string& note : runner->notes()) std::cerr << "nnfi: note: " << note << "\n";
 
   // Join the pieces along the first axis.
   Tensor result = pieces.front();

@@ -32,6 +32,8 @@ struct InferOptions {
 struct EvalOptions {
   std::string model;
   std::string data;  // "idx:IMAGES,LABELS"
+  std::string feed;  // empty: the first graph input whose shape fits the images
+  std::string fetch; // empty: the first graph output
   double scale = 1.0 / 255.0;
   int64_t batch = 100;
   int64_t limit = 0;  // 0: every image
@@ -53,7 +55,7 @@ Expected<ValueId> find_value_by_name(const Graph& graph, const std::string& name
 // Runs many samples through a model, a chunk at a time. The feed's first axis
 // is the batch: fixed models (e.g. [1, 1, 28, 28]) run with their batch and a
 // partial last chunk is padded with zeros; free ones ([?, 784]) run with the
-// requested batch. Other graph inputs are fed zeros.
+// requested batch. Other graph inputs are fed zeros (with a note on stderr).
 class BatchRunner {
  public:
   // Writes samples [first, first + count) into rows [0, count) of `input`.
@@ -80,12 +82,10 @@ class BatchRunner {
   Status run(const Shape& sample_shape, int64_t total, int64_t batch, const FillFn& fill,
              const ConsumeFn& consume);
 
-  // Notes printed once to stderr (e.g. inputs fed zeros).
-  const std::vector<std::string>& notes() const { return notes_; }
-
  private:
   BatchRunner() = default;
-  Status make_executor(const Shape& sample_shape, int64_t chunk);
+  // Plans for this feed shape; the first time, notes inputs fed zeros on stderr.
+  Status make_executor(const Shape& feed_shape);
 
   std::shared_ptr<const Graph> graph_;
   ValueId feed_ = kNoValue;
@@ -93,7 +93,7 @@ class BatchRunner {
   size_t feed_index_ = 0;
   Shape planned_shape_;  // the feed shape the current executor was planned for
   std::unique_ptr<Executor> executor_;
-  std::vector<std::string> notes_;
+  bool noted_ = false;
 };
 
 }  // namespace nnfi::cli

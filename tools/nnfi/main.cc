@@ -2,7 +2,10 @@
 // command-line parse error), 1 any other error, reported as one line
 // "nnfi: error: ..." on stderr.
 #include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdint>
 #include <exception>
+#include <string>
 #include <iostream>
 
 #include "common.h"
@@ -11,6 +14,22 @@ namespace {
 
 constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
+
+// An integer option >= `minimum`; CLI11's own number checks print a range
+// up to DBL_MAX, which reads badly.
+CLI::Validator integer_at_least(int64_t minimum) {
+  return CLI::Validator(
+      [minimum](std::string& text) -> std::string {
+        int64_t value = 0;
+        const char* end = text.data() + text.size();
+        auto [ptr, error] = std::from_chars(text.data(), end, value);
+        if (error != std::errc() || ptr != end || value < minimum) {
+          return "expected an integer >= " + std::to_string(minimum) + ", got '" + text + "'";
+        }
+        return std::string();
+      },
+      "INT>=" + std::to_string(minimum), "integer_at_least");
+}
 
 int report(const nnfi::Status& status) {
   if (status.is_ok()) return 0;
@@ -48,7 +67,7 @@ int main(int argc, char** argv) {
   infer->add_option("--batch", infer_options.batch,
                     "Samples per run when the model's batch is not fixed")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
 
   EvalOptions eval_options;
   CLI::App* eval = app.add_subcommand("eval", "Accuracy of a classifier on a labelled data set");
@@ -56,17 +75,21 @@ int main(int argc, char** argv) {
   eval->add_option("--data", eval_options.data, "Data set: idx:IMAGES,LABELS (IDX, .gz or plain)")
       ->required()
       ->check(CLI::Validator(
-          [](std::string& spec) { return nnfi::cli::check_data_spec(spec); }, "idx:IMAGES,LABELS",
+          [](std::string& spec) { return nnfi::cli::check_data_spec(spec); }, "",
           "DATA"));
+  eval->add_option("--feed", eval_options.feed,
+                   "Graph input for the images (default: the first input they fit)");
+  eval->add_option("--fetch", eval_options.fetch,
+                   "Value holding the class scores (default: the first graph output)");
   eval->add_option("--scale", eval_options.scale, "Value fed = pixel * scale")
       ->capture_default_str();
   eval->add_option("--batch", eval_options.batch,
                    "Images per run when the model's batch is not fixed")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
   eval->add_option("--limit", eval_options.limit, "Evaluate only the first N images (0: all)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(integer_at_least(0));
   eval->add_flag("--json", eval_options.json, "Print one JSON object");
 
   try {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 
 #include "common.h"
 #include "nnfi/model.h"
@@ -85,10 +86,9 @@ int64_t BatchRunner::fixed_batch() const {
   return !shape.empty() && shape[0] > 0 ? shape[0] : 0;
 }
 
-Status BatchRunner::make_executor(const Shape& feed_shape, int64_t chunk) {
+Status BatchRunner::make_executor(const Shape& feed_shape) {
   const Graph& g = *graph_;
   std::vector<Shape> shapes;
-  notes_.clear();
   for (size_t i = 0; i < g.inputs.size(); ++i) {
     if (i == feed_index_) {
       shapes.push_back(feed_shape);
@@ -98,16 +98,19 @@ Status BatchRunner::make_executor(const Shape& feed_shape, int64_t chunk) {
     const Value& input = g.values[g.inputs[i]];
     Shape shape = input.shape;
     for (size_t d = 0; d < shape.size(); ++d) {
-      if (shape[d] < 0) shape[d] = d == 0 ? chunk : 1;
+      if (shape[d] < 0) shape[d] = d == 0 ? feed_shape[0] : 1;
     }
-    notes_.push_back("input '" + input.name + "' is not fed; it gets zeros of shape " +
-                     shape_to_string(shape));
+    if (!noted_) {
+      std::cerr << "nnfi: note: input '" << input.name << "' is not fed; it gets zeros of shape "
+                << shape_to_string(shape) << "\n";
+    }
     shapes.push_back(std::move(shape));
   }
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, Plan::create(graph_, std::move(shapes)));
   if (plan->value_dtype(fetch_) == DType::kUndefined) {
     return invalid_argument("value '" + g.values[fetch_].name + "' is not computed by the model");
   }
+  noted_ = true;
   executor_ = std::make_unique<Executor>(plan);
   planned_shape_ = feed_shape;
   return Status::ok();
@@ -124,7 +127,7 @@ Status BatchRunner::run(const Shape& sample_shape, int64_t total, int64_t batch,
     Shape feed_shape = sample_shape;
     feed_shape.insert(feed_shape.begin(), fixed > 0 ? chunk : count);
     if (!executor_ || planned_shape_ != feed_shape) {
-      NNFI_RETURN_IF_ERROR(make_executor(feed_shape, chunk));
+      NNFI_RETURN_IF_ERROR(make_executor(feed_shape));
     }
     Tensor& input = executor_->value(feed_);
     NNFI_RETURN_IF_ERROR(fill(first, count, input));
