@@ -73,8 +73,9 @@ std::string type_name(unsigned char code) {
 
 Expected<IdxHeader> decode_idx_magic(const unsigned char magic[4], const std::string& where) {
   if (magic[0] != 0 || magic[1] != 0) {
-    return invalid_argument(where + ": not an IDX file (expected the magic bytes 0x00 0x00 "
-                                    "<type> <rank> at the start)");
+    return invalid_argument(where +
+                            ": not an IDX file (expected the magic bytes 0x00 0x00 "
+                            "<type> <rank> at the start)");
   }
   IdxHeader header;
   if (magic[2] == 0x08) {

@@ -29,8 +29,8 @@ constexpr size_t kMaxRank = 32;
 
 // How an .npy element type maps to a tensor.
 struct NpyType {
-  DType dtype;        // what the tensor holds
-  size_t file_size;   // bytes per element in the file
+  DType dtype;       // what the tensor holds
+  size_t file_size;  // bytes per element in the file
 };
 
 std::optional<NpyType> npy_type(const std::string& descr) {
@@ -124,8 +124,8 @@ class HeaderParser {
     return true;
   }
   void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -135,7 +135,8 @@ class HeaderParser {
     char quote = text_[pos_++];
     size_t start = pos_;
     while (pos_ < text_.size() && text_[pos_] != quote) {
-      if (text_[pos_] == '\\' || text_[pos_] == '\n') return error("unsupported character in " + what);
+      if (text_[pos_] == '\\' || text_[pos_] == '\n')
+        return error("unsupported character in " + what);
       ++pos_;
     }
     if (pos_ >= text_.size()) return error("unterminated string, expected " + what);
@@ -246,8 +247,9 @@ Expected<Tensor> read_npy(const std::filesystem::path& path) {
   unsigned char preamble[12] = {};
   in.read(reinterpret_cast<char*>(preamble), 8);
   if (in.gcount() < 8 || std::memcmp(preamble, data::kMagic, data::kMagicSize) != 0) {
-    return data::file_error(where, "not a NumPy .npy file (expected the magic string "
-                                   "\\x93NUMPY at the start)");
+    return data::file_error(where,
+                            "not a NumPy .npy file (expected the magic string "
+                            "\\x93NUMPY at the start)");
   }
   const int major = preamble[6], minor = preamble[7];
   if (major < 1 || major > 3 || minor != 0) {
@@ -269,7 +271,8 @@ Expected<Tensor> read_npy(const std::filesystem::path& path) {
   }
   if (data_offset > file_size) {
     return data::file_error(where, "truncated .npy header (expected " +
-                                       std::to_string(header_size) + " header bytes, the file has " +
+                                       std::to_string(header_size) +
+                                       " header bytes, the file has " +
                                        std::to_string(file_size - 8 - length_bytes) + ")");
   }
   std::string header_text(header_size, '\0');
@@ -287,8 +290,9 @@ Expected<Tensor> read_npy(const std::filesystem::path& path) {
                        " (expected '<f4', '<f8', '<i4', '<i8', '|u1', '|i1' or '|b1')");
   }
   if (header.fortran_order) {
-    return unsupported(where + ": Fortran-order .npy arrays are not supported (expected "
-                               "fortran_order False; save with np.ascontiguousarray)");
+    return unsupported(where +
+                       ": Fortran-order .npy arrays are not supported (expected "
+                       "fortran_order False; save with np.ascontiguousarray)");
   }
 
   // Element count and byte size, checked against the real file size before
@@ -299,9 +303,9 @@ Expected<Tensor> read_npy(const std::filesystem::path& path) {
     const auto d = static_cast<uint64_t>(dim);
     if (d != 0 && count > available / d) {
       // Even if a later dim is 0, such a shape is nonsense in a real file.
-      return data::file_error(where, "truncated .npy data: shape " +
-                                         shape_to_string(header.shape) + " needs more than the " +
-                                         std::to_string(available) + " data bytes in the file");
+      return data::file_error(where, "truncated .npy data: shape " + shape_to_string(header.shape) +
+                                         " needs more than the " + std::to_string(available) +
+                                         " data bytes in the file");
     }
     count *= d;
   }

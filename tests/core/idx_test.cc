@@ -1,12 +1,13 @@
 // IDX reader: plain and gzip files, the MNIST fixture, and rejection of
 // malformed, truncated and oversized files.
+#include "data/idx.h"
+
 #include <zlib.h>
 
 #include <string>
 #include <vector>
 
 #include "core/temp_files.h"
-#include "data/idx.h"
 #include "nnfi/data.h"
 #include "support/test_support.h"
 
@@ -94,8 +95,8 @@ TEST_F(IdxTest, ReadsEmptyDataSet) {
 TEST_F(IdxTest, ReadsFixtureMnist) {
   NNFI_REQUIRE_FIXTURES();
   const auto folder = testing::fixtures_dir() / "data/mnist_test";
-  Expected<LabelledImages> data = read_idx_dataset(folder / "t10k-images-idx3-ubyte.gz",
-                                                   folder / "t10k-labels-idx1-ubyte.gz");
+  Expected<LabelledImages> data =
+      read_idx_dataset(folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz");
   ASSERT_TRUE(data.has_value()) << data.status().message();
   EXPECT_EQ(data->images.shape(), (Shape{10000, 28, 28}));
   EXPECT_EQ(data->labels.shape(), (Shape{10000}));
@@ -126,7 +127,8 @@ TEST_F(IdxTest, RejectsMissingFile) {
 }
 
 TEST_F(IdxTest, RejectsBadMagic) {
-  Status status = read_error(write_file("bad.idx", std::string("\x01\x00\x08\x01\x00\x00\x00\x01x", 9)));
+  Status status =
+      read_error(write_file("bad.idx", std::string("\x01\x00\x08\x01\x00\x00\x00\x01x", 9)));
   EXPECT_NE(status.message().find("not an IDX file"), std::string::npos) << status.message();
   status = read_error(write_gzip("bad.gz", "hello, this is text"));
   EXPECT_NE(status.message().find("not an IDX file"), std::string::npos) << status.message();

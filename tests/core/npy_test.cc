@@ -1,5 +1,7 @@
 // .npy reader and writer: round trips, the header variants numpy writes, and
 // rejection of every kind of malformed file.
+#include "data/npy.h"
+
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -8,7 +10,6 @@
 #include <vector>
 
 #include "core/temp_files.h"
-#include "data/npy.h"
 #include "nnfi/data.h"
 #include "support/test_support.h"
 
@@ -198,8 +199,8 @@ TEST_F(NpyTest, RejectsBadMagic) {
 }
 
 TEST_F(NpyTest, RejectsUnsupportedVersion) {
-  std::string bytes = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
-                               float_payload(1));
+  std::string bytes =
+      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", float_payload(1));
   bytes[6] = 4;
   Status status = read_error(bytes);
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
@@ -215,27 +216,26 @@ TEST_F(NpyTest, RejectsTruncatedPreamble) {
 TEST_F(NpyTest, RejectsTruncatedHeader) {
   std::string bytes = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", "");
   Status status = read_error(bytes.substr(0, 40));
-  EXPECT_NE(status.message().find("truncated .npy header"), std::string::npos)
-      << status.message();
+  EXPECT_NE(status.message().find("truncated .npy header"), std::string::npos) << status.message();
 }
 
 TEST_F(NpyTest, RejectsFortranOrder) {
-  Status status = read_error(make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
-                                      float_payload(4)));
+  Status status = read_error(
+      make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", float_payload(4)));
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
   EXPECT_NE(status.message().find("Fortran"), std::string::npos) << status.message();
 }
 
 TEST_F(NpyTest, RejectsBigEndian) {
-  Status status = read_error(make_npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
-                                      float_payload(1)));
+  Status status = read_error(
+      make_npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", float_payload(1)));
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
   EXPECT_NE(status.message().find("big-endian"), std::string::npos) << status.message();
 }
 
 TEST_F(NpyTest, RejectsUnsupportedDtype) {
-  Status status = read_error(make_npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }",
-                                      float_payload(2)));
+  Status status = read_error(
+      make_npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", float_payload(2)));
   EXPECT_EQ(status.code(), StatusCode::kUnsupported);
   EXPECT_NE(status.message().find("'<c8'"), std::string::npos) << status.message();
 }
@@ -269,32 +269,31 @@ TEST_F(NpyTest, RejectsMalformedHeaders) {
 TEST_F(NpyTest, RejectsTooManyDimensions) {
   std::string shape = "(";
   for (int i = 0; i < 40; ++i) shape += "1, ";
-  Status status = read_error(
-      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + "), }",
-               float_payload(1)));
+  Status status = read_error(make_npy(
+      "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + "), }", float_payload(1)));
   EXPECT_NE(status.message().find("more than 32 dimensions"), std::string::npos)
       << status.message();
 }
 
 TEST_F(NpyTest, RejectsTruncatedData) {
-  Status status = read_error(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }",
-                                      float_payload(15)));
+  Status status = read_error(
+      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", float_payload(15)));
   EXPECT_NE(status.message().find("truncated .npy data (expected 64 bytes"), std::string::npos)
       << status.message();
 }
 
 TEST_F(NpyTest, RejectsTrailingBytes) {
-  Status status = read_error(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
-                                      float_payload(3)));
+  Status status = read_error(
+      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", float_payload(3)));
   EXPECT_NE(status.message().find("unexpected 4 bytes after"), std::string::npos)
       << status.message();
 }
 
 TEST_F(NpyTest, RejectsHugeShapeWithoutAllocating) {
-  Status status = read_error(
-      make_npy("{'descr': '<f8', 'fortran_order': False, "
-               "'shape': (4000000000, 4000000000, 4000000000), }",
-               float_payload(4)));
+  Status status =
+      read_error(make_npy("{'descr': '<f8', 'fortran_order': False, "
+                          "'shape': (4000000000, 4000000000, 4000000000), }",
+                          float_payload(4)));
   EXPECT_NE(status.message().find("truncated .npy data"), std::string::npos) << status.message();
 }
 

@@ -12,7 +12,6 @@
 namespace nnfi {
 namespace {
 
-
 // Runs the 16 golden inputs one at a time (the model's batch is fixed at 1).
 void run_golden(bool use_fast_kernels, Tensor* output) {
   const auto model = testing::fixtures_dir() / "onnx/mnist-8.onnx";

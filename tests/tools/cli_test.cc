@@ -61,7 +61,8 @@ class CliTest : public TempDirTest {
     EXPECT_EQ(result.err.rfind("nnfi: error: ", 0), 0u) << result.err;
     EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
     for (const std::string& text : expected) {
-      EXPECT_NE(result.err.find(text), std::string::npos) << "'" << text << "' not in: " << result.err;
+      EXPECT_NE(result.err.find(text), std::string::npos)
+          << "'" << text << "' not in: " << result.err;
     }
   }
 
@@ -148,8 +149,8 @@ TEST_F(CliTest, InferAcceptsBatchLayoutAndNamesWithIndex) {
   ASSERT_TRUE(batch.has_value());
   const std::string in = path("batch.npy").string(), out = path("out.npy").string();
   ASSERT_TRUE(write_npy(in, *batch).is_ok());
-  RunResult result = nnfi({"infer", mnist8(), "--input", in, "--output", out, "--feed",
-                           "Input3:0", "--fetch", "Plus214_Output_0:0"});
+  RunResult result = nnfi({"infer", mnist8(), "--input", in, "--output", out, "--feed", "Input3:0",
+                           "--fetch", "Plus214_Output_0:0"});
   ASSERT_EQ(result.code, 0) << result.err;
   Expected<Tensor> actual = read_npy(out);
   Expected<Tensor> expected = read_npy(golden("output.npy"));
@@ -194,9 +195,9 @@ TEST_F(CliTest, EvalFeedsFlatInputsInBatches) {
   NNFI_REQUIRE_FIXTURES();
   // tf2onnx MLP: inputs x:0 [?, 784] and y_:0 (labels, fed zeros); scores in y:0.
   // A batch of 7 leaves a partial last batch (300 = 42 * 7 + 6).
-  RunResult result = nnfi({"eval", (fixtures_dir() / "onnx/mnist_mlp_tf2onnx.onnx").string(),
-                           "--data", mnist_data(), "--fetch", "y", "--batch", "7", "--limit",
-                           "300", "--json"});
+  RunResult result =
+      nnfi({"eval", (fixtures_dir() / "onnx/mnist_mlp_tf2onnx.onnx").string(), "--data",
+            mnist_data(), "--fetch", "y", "--batch", "7", "--limit", "300", "--json"});
   ASSERT_EQ(result.code, 0) << result.err;
   nlohmann::json json = nlohmann::json::parse(result.out, nullptr, false);
   ASSERT_FALSE(json.is_discarded()) << result.out;
@@ -249,9 +250,9 @@ TEST_F(CliTest, RejectsWrongDtypeNpy) {
 TEST_F(CliTest, RejectsMalformedInputNpy) {
   NNFI_REQUIRE_FIXTURES();
   auto in = write_file("broken.npy", "\x93NUMPY\x01");
-  expect_error(nnfi({"infer", mnist8(), "--input", in.string(), "--output",
-                     path("o.npy").string()}),
-               1, {"broken.npy"});
+  expect_error(
+      nnfi({"infer", mnist8(), "--input", in.string(), "--output", path("o.npy").string()}), 1,
+      {"broken.npy"});
   expect_error(nnfi({"infer", mnist8(), "--input", path("none.npy").string(), "--output",
                      path("o.npy").string()}),
                1, {"none.npy", "no such file"});
@@ -267,15 +268,15 @@ TEST_F(CliTest, RejectsUnwritableOutput) {
 TEST_F(CliTest, RejectsUnknownFeedAndFetchNames) {
   NNFI_REQUIRE_FIXTURES();
   const std::string out = path("o.npy").string();
-  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out,
-                     "--feed", "Pixels"}),
+  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out, "--feed",
+                     "Pixels"}),
                1, {"'Pixels'", "Input3"});
-  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out,
-                     "--fetch", "Logits"}),
+  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out, "--fetch",
+                     "Logits"}),
                1, {"'Logits'", "Plus214_Output_0"});
   // A value that exists but is not a graph input cannot be fed.
-  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out,
-                     "--feed", "ReLU32_Output_0"}),
+  expect_error(nnfi({"infer", mnist8(), "--input", golden("input.npy"), "--output", out, "--feed",
+                     "ReLU32_Output_0"}),
                1, {"'ReLU32_Output_0' is not an input"});
 }
 
@@ -294,10 +295,12 @@ TEST_F(CliTest, RejectsBadDataSets) {
                1, {"[2, 2]", "Input3"});
   // Labels outside the model's classes.
   auto big_label = write_file("big.idx", std::string("\0\0\x08\x01\0\0\0\x01\x0c", 9));
-  auto image = write_file("image.idx", std::string("\0\0\x08\x03\0\0\0\x01\0\0\0\x1c\0\0\0\x1c", 16) +
-                                           std::string(784, '\x10'));
-  expect_error(nnfi({"eval", mnist8(), "--data", "idx:" + image.string() + "," + big_label.string()}),
-               1, {"label 12", "10 classes"});
+  auto image =
+      write_file("image.idx", std::string("\0\0\x08\x03\0\0\0\x01\0\0\0\x1c\0\0\0\x1c", 16) +
+                                  std::string(784, '\x10'));
+  expect_error(
+      nnfi({"eval", mnist8(), "--data", "idx:" + image.string() + "," + big_label.string()}), 1,
+      {"label 12", "10 classes"});
 }
 
 TEST_F(CliTest, RejectsBadUsageWithExitCode2) {

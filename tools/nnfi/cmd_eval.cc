@@ -133,10 +133,10 @@ Status run_eval(const EvalOptions& options) {
       for (int64_t c = 0; c < classes; ++c) {
         const double score = output.element_as_double(base + c);
         const bool score_nan = std::isnan(score), target_nan = std::isnan(target);
-        const bool higher = score_nan != target_nan
-                                ? score_nan
-                                : (score_nan ? c < label
-                                             : score > target || (score == target && c < label));
+        const bool higher =
+            score_nan != target_nan
+                ? score_nan
+                : (score_nan ? c < label : score > target || (score == target && c < label));
         if (higher) ++better;
       }
       if (better == 0) ++correct;

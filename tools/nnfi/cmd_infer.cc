@@ -63,7 +63,8 @@ Status run_infer(const InferOptions& options) {
 
   std::vector<Tensor> pieces;
   auto fill = [&](int64_t first, int64_t count, Tensor& chunk) {
-    std::memcpy(chunk.raw_data(), static_cast<const std::byte*>(batch.raw_data()) + first * sample_bytes,
+    std::memcpy(chunk.raw_data(),
+                static_cast<const std::byte*>(batch.raw_data()) + first * sample_bytes,
                 sample_bytes * static_cast<size_t>(count));
     return Status::ok();
   };

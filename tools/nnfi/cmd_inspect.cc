@@ -83,18 +83,17 @@ void print_json(const std::string& path, const Graph& graph) {
                       {"parameters", graph.layer_parameter_count(static_cast<int32_t>(l))},
                       {"nodes", layer.nodes.size()}});
   }
-  nlohmann::json result = {
-      {"model", path},
-      {"graph", graph.name},
-      {"inputs", inputs},
-      {"outputs", outputs},
-      {"nodes", nodes},
-      {"layers", layers},
-      {"totals",
-       {{"nodes", graph.nodes.size()},
-        {"layers", graph.layers.size()},
-        {"values", graph.values.size()},
-        {"parameters", total_parameters(graph)}}}};
+  nlohmann::json result = {{"model", path},
+                           {"graph", graph.name},
+                           {"inputs", inputs},
+                           {"outputs", outputs},
+                           {"nodes", nodes},
+                           {"layers", layers},
+                           {"totals",
+                            {{"nodes", graph.nodes.size()},
+                             {"layers", graph.layers.size()},
+                             {"values", graph.values.size()},
+                             {"parameters", total_parameters(graph)}}}};
   // Names from a model file need not be valid UTF-8: replace, never throw.
   std::cout << result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
@@ -106,8 +105,8 @@ void print_text(const std::string& path, const Graph& graph) {
     std::vector<Row> rows;
     for (ValueId id : ids) {
       const Value& value = graph.values[id];
-      rows.push_back({value.name, std::string(dtype_name(value.dtype)),
-                      shape_to_string(value.shape)});
+      rows.push_back(
+          {value.name, std::string(dtype_name(value.dtype)), shape_to_string(value.shape)});
     }
     return rows;
   };
@@ -134,10 +133,10 @@ void print_text(const std::string& path, const Graph& graph) {
   std::vector<Row> layers = {{"#", "name", "class", "output shape", "params"}};
   for (size_t l = 0; l < graph.layers.size(); ++l) {
     const Layer& layer = graph.layers[l];
-    layers.push_back({std::to_string(l), layer.name, layer.class_name,
-                      layer.output != kNoValue ? shape_to_string(graph.values[layer.output].shape)
-                                               : "-",
-                      with_commas(graph.layer_parameter_count(static_cast<int32_t>(l)))});
+    layers.push_back(
+        {std::to_string(l), layer.name, layer.class_name,
+         layer.output != kNoValue ? shape_to_string(graph.values[layer.output].shape) : "-",
+         with_commas(graph.layer_parameter_count(static_cast<int32_t>(l)))});
   }
   std::cout << "\nlayers (" << graph.layers.size() << "):\n";
   print_table(layers);

@@ -31,9 +31,9 @@ struct InferOptions {
 
 struct EvalOptions {
   std::string model;
-  std::string data;  // "idx:IMAGES,LABELS"
-  std::string feed;  // empty: the first graph input whose shape fits the images
-  std::string fetch; // empty: the first graph output
+  std::string data;   // "idx:IMAGES,LABELS"
+  std::string feed;   // empty: the first graph input whose shape fits the images
+  std::string fetch;  // empty: the first graph output
   double scale = 1.0 / 255.0;
   int64_t batch = 100;
   int64_t limit = 0;  // 0: every image

@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cstdint>
 #include <exception>
-#include <string>
 #include <iostream>
+#include <string>
 
 #include "common.h"
 
@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
   inspect->add_flag("--json", inspect_options.json, "Print one JSON object");
 
   InferOptions infer_options;
-  CLI::App* infer =
-      app.add_subcommand("infer", "Run a model on the samples of an .npy file (first axis = batch)");
+  CLI::App* infer = app.add_subcommand(
+      "infer", "Run a model on the samples of an .npy file (first axis = batch)");
   infer->add_option("model", infer_options.model, "Model file (.onnx)")->required();
   infer->add_option("--input,-i", infer_options.input, "Input .npy file")->required();
   infer->add_option("--output,-o", infer_options.output, "Output .npy file")->required();
@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
                     "Graph input to feed (\"name\" or \"name:0\"; default: the first input)");
   infer->add_option("--fetch", infer_options.fetch,
                     "Value to fetch (default: the first graph output)");
-  infer->add_option("--batch", infer_options.batch,
-                    "Samples per run when the model's batch is not fixed")
+  infer
+      ->add_option("--batch", infer_options.batch,
+                   "Samples per run when the model's batch is not fixed")
       ->capture_default_str()
       ->check(integer_at_least(1));
 
@@ -74,9 +75,8 @@ int main(int argc, char** argv) {
   eval->add_option("model", eval_options.model, "Model file (.onnx)")->required();
   eval->add_option("--data", eval_options.data, "Data set: idx:IMAGES,LABELS (IDX, .gz or plain)")
       ->required()
-      ->check(CLI::Validator(
-          [](std::string& spec) { return nnfi::cli::check_data_spec(spec); }, "",
-          "DATA"));
+      ->check(CLI::Validator([](std::string& spec) { return nnfi::cli::check_data_spec(spec); }, "",
+                             "DATA"));
   eval->add_option("--feed", eval_options.feed,
                    "Graph input for the images (default: the first input they fit)");
   eval->add_option("--fetch", eval_options.fetch,

@@ -44,9 +44,9 @@ Expected<ValueId> find_value_by_name(const Graph& graph, const std::string& name
   const bool has_index = name.size() > 2 && name.compare(name.size() - 2, 2, ":0") == 0;
   const std::string other = has_index ? name.substr(0, name.size() - 2) : name + ":0";
   if (auto id = graph.find_value(other)) return *id;
-  return not_found("the model has no value named '" + name + "' (inputs: " +
-                   value_list(graph, graph.inputs) + "; outputs: " +
-                   value_list(graph, graph.outputs) + ")");
+  return not_found("the model has no value named '" + name +
+                   "' (inputs: " + value_list(graph, graph.inputs) +
+                   "; outputs: " + value_list(graph, graph.outputs) + ")");
 }
 
 Expected<std::unique_ptr<BatchRunner>> BatchRunner::create(std::shared_ptr<const Graph> graph,
@@ -63,8 +63,8 @@ Expected<std::unique_ptr<BatchRunner>> BatchRunner::create(std::shared_ptr<const
   auto position = std::find(g.inputs.begin(), g.inputs.end(), runner->feed_);
   if (position == g.inputs.end()) {
     return invalid_argument("'" + g.values[runner->feed_].name +
-                            "' is not an input of the model (inputs: " +
-                            value_list(g, g.inputs) + ")");
+                            "' is not an input of the model (inputs: " + value_list(g, g.inputs) +
+                            ")");
   }
   runner->feed_index_ = static_cast<size_t>(position - g.inputs.begin());
   if (fetch.empty()) {
@@ -116,8 +116,8 @@ Status BatchRunner::make_executor(const Shape& feed_shape) {
   return Status::ok();
 }
 
-Status BatchRunner::run(const Shape& sample_shape, int64_t total, int64_t batch,
-                        const FillFn& fill, const ConsumeFn& consume) {
+Status BatchRunner::run(const Shape& sample_shape, int64_t total, int64_t batch, const FillFn& fill,
+                        const ConsumeFn& consume) {
   if (total <= 0) return invalid_argument("there are no samples to run");
   const int64_t fixed = fixed_batch();
   const int64_t chunk = fixed > 0 ? fixed : std::clamp<int64_t>(batch, 1, total);
