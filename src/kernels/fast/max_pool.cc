@@ -3,8 +3,9 @@
 // the window gives NaN, and a fault injector must carry injected NaNs on.
 // This kernel follows the reference rule exactly (taps in (kh, kw) order,
 // padding skipped, `v > best || isnan(v)` replaces), so it is bit-identical
-// to the reference; it vectorises over channels (channels_last) or output
-// columns (channels_first) and splits the batch over threads by image.
+// to the reference. It vectorises over channels (channels_last) or output
+// columns (channels_first), is compiled for AVX-512, AVX2 and baseline x86-64
+// (picked at load time), and splits the batch over threads by image.
 #include <algorithm>
 #include <limits>
 #include <memory>
@@ -15,55 +16,126 @@
 #include "kernels/fast/onednn_common.h"
 #include "kernels/reference/conv_geometry.h"
 
+// One copy per instruction set, chosen when the library loads.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NNFI_TARGET_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define NNFI_TARGET_CLONES_AVX2 __attribute__((target_clones("avx2", "default")))
+#else
+#define NNFI_TARGET_CLONES
+#define NNFI_TARGET_CLONES_AVX2
+#endif
+#define NNFI_INLINE inline __attribute__((always_inline))
+
 namespace nnfi::kernels {
 namespace {
 
 constexpr float kLowest = -std::numeric_limits<float>::infinity();
 
 // The reference's replacement rule, written so that it vectorises.
-inline float max_step(float best, float v) { return (v > best || v != v) ? v : best; }
+NNFI_INLINE float max_step(float best, float v) { return (v > best || v != v) ? v : best; }
 
-class TunedMaxPool : public FastKernel {
- public:
-  Status eval(EvalContext& context) override;
-
-  int64_t batch = 0;
+struct PoolGeometry {
   int64_t channels = 0;
-  bool channels_last = false;
   WindowAxis rows;  // size 1 for a 1-D pool
   WindowAxis cols;
-
- private:
-  void image_channels_last(const float* x, float* y) const;
-  void image_channels_first(const float* x, float* y) const;
 };
 
-void TunedMaxPool::image_channels_last(const float* x, float* y) const {
-  const int64_t c_count = channels;
+// Output columns [*lo, *hi) whose tap at input offset `offset` (= kw *
+// dilation - pad_begin) lands inside the row: 0 <= ow * stride + offset < input.
+NNFI_INLINE void valid_columns(const WindowAxis& axis, int64_t offset, int64_t* lo, int64_t* hi) {
+  *lo = offset < 0 ? (-offset + axis.stride - 1) / axis.stride : 0;
+  *hi = axis.input - 1 - offset < 0
+            ? 0
+            : std::min(axis.output, (axis.input - 1 - offset) / axis.stride + 1);
+}
+
+// Every output element sees its taps in (kh, kw) order: a row of outputs is
+// updated one tap (kh, kw) at a time.
+NNFI_TARGET_CLONES
+void max_pool_image_channels_last(const PoolGeometry& g, const float* x, float* y) {
+  const WindowAxis& rows = g.rows;
+  const WindowAxis& cols = g.cols;
+  const int64_t c_count = g.channels;
+  const int64_t stride = cols.stride;
   for (int64_t oh = 0; oh < rows.output; ++oh) {
-    for (int64_t ow = 0; ow < cols.output; ++ow) {
-      float* out = y + (oh * cols.output + ow) * c_count;
-      std::fill(out, out + c_count, kLowest);
-      for (int64_t kh = 0; kh < rows.kernel; ++kh) {
-        const int64_t ih = rows.window_start(oh) + kh * rows.dilation;
-        if (ih < 0 || ih >= rows.input) continue;
-        for (int64_t kw = 0; kw < cols.kernel; ++kw) {
-          const int64_t iw = cols.window_start(ow) + kw * cols.dilation;
-          if (iw < 0 || iw >= cols.input) continue;
-          const float* in = x + (ih * cols.input + iw) * c_count;
+    float* out = y + oh * cols.output * c_count;
+    std::fill(out, out + cols.output * c_count, kLowest);
+    for (int64_t kh = 0; kh < rows.kernel; ++kh) {
+      const int64_t ih = rows.window_start(oh) + kh * rows.dilation;
+      if (ih < 0 || ih >= rows.input) continue;
+      const float* in_row = x + ih * cols.input * c_count;
+      for (int64_t kw = 0; kw < cols.kernel; ++kw) {
+        const int64_t offset = kw * cols.dilation - cols.pad_begin;
+        int64_t lo = 0;
+        int64_t hi = 0;
+        valid_columns(cols, offset, &lo, &hi);
+        if (stride == 1) {  // the taps of [lo, hi) are one contiguous run
+          float* o = out + lo * c_count;
+          const float* in = in_row + (lo + offset) * c_count;
+          const int64_t count = (hi - lo) * c_count;
 #pragma omp simd
-          for (int64_t c = 0; c < c_count; ++c) out[c] = max_step(out[c], in[c]);
+          for (int64_t i = 0; i < count; ++i) o[i] = max_step(o[i], in[i]);
+          continue;
+        }
+        for (int64_t ow = lo; ow < hi; ++ow) {
+          float* o = out + ow * c_count;
+          const float* in = in_row + (ow * stride + offset) * c_count;
+#pragma omp simd
+          for (int64_t c = 0; c < c_count; ++c) o[c] = max_step(o[c], in[c]);
         }
       }
     }
   }
 }
 
-void TunedMaxPool::image_channels_first(const float* x, float* y) const {
+// out[ow] = max_step(out[ow], row[ow * stride + offset]) for ow in [lo, hi);
+// a compile-time stride of 1 or 2 vectorises with loads and permutes rather
+// than gathers.
+template <int64_t kStride>
+NNFI_INLINE void max_tap(float* out, const float* row, int64_t stride, int64_t offset,
+                         int64_t lo, int64_t hi) {
+  const int64_t s = kStride > 0 ? kStride : stride;
+#pragma omp simd
+  for (int64_t ow = lo; ow < hi; ++ow) out[ow] = max_step(out[ow], row[ow * s + offset]);
+}
+
+// All kKernel taps of one undilated kernel row, in kw order, for columns
+// [lo, hi) where every tap is inside the row: out is read and written once,
+// not kKernel times, and the taps form one interleaved load group.
+template <int64_t kStride, int64_t kKernel>
+NNFI_INLINE void max_row(float* out, const float* row, int64_t first_offset, int64_t lo,
+                         int64_t hi) {
+  const float* base = row + first_offset;
+#pragma omp simd
+  for (int64_t ow = lo; ow < hi; ++ow) {
+    float best = out[ow];
+    for (int64_t kw = 0; kw < kKernel; ++kw) best = max_step(best, base[ow * kStride + kw]);
+    out[ow] = best;
+  }
+}
+
+NNFI_TARGET_CLONES_AVX2
+void max_pool_image_channels_first(const PoolGeometry& g, const float* x, float* y) {
+  const WindowAxis& rows = g.rows;
+  const WindowAxis& cols = g.cols;
   const int64_t in_plane = rows.input * cols.input;
   const int64_t out_plane = rows.output * cols.output;
   const int64_t stride = cols.stride;
-  for (int64_t c = 0; c < channels; ++c) {
+  // Fused kernel rows for the common pools: 2 or 3 wide, stride 1 or 2, no dilation.
+  const int fused = (cols.kernel == 2 || cols.kernel == 3) && stride <= 2 && cols.dilation == 1
+                        ? static_cast<int>(10 * stride + cols.kernel)
+                        : 0;
+  // Columns where every tap of a kernel row is inside the row.
+  const int64_t first_offset = -cols.pad_begin;
+  const int64_t last_offset = (cols.kernel - 1) * cols.dilation - cols.pad_begin;
+  int64_t lo = 0;
+  int64_t hi = 0;
+  int64_t unused = 0;
+  valid_columns(cols, first_offset, &lo, &unused);  // the first tap bounds from below
+  valid_columns(cols, last_offset, &unused, &hi);   // the last from above
+  const int64_t inner_lo = std::min(lo, cols.output);
+  const int64_t inner_hi = std::max(inner_lo, std::min(hi, cols.output));
+  for (int64_t c = 0; c < g.channels; ++c) {
     const float* x_c = x + c * in_plane;
     for (int64_t oh = 0; oh < rows.output; ++oh) {
       float* out = y + c * out_plane + oh * cols.output;
@@ -71,22 +143,35 @@ void TunedMaxPool::image_channels_first(const float* x, float* y) const {
       for (int64_t kh = 0; kh < rows.kernel; ++kh) {
         const int64_t ih = rows.window_start(oh) + kh * rows.dilation;
         if (ih < 0 || ih >= rows.input) continue;
-        const float* in = x_c + ih * cols.input;
+        const float* row = x_c + ih * cols.input;
+        switch (fused) {
+          case 12: max_row<1, 2>(out, row, first_offset, inner_lo, inner_hi); break;
+          case 13: max_row<1, 3>(out, row, first_offset, inner_lo, inner_hi); break;
+          case 22: max_row<2, 2>(out, row, first_offset, inner_lo, inner_hi); break;
+          case 23: max_row<2, 3>(out, row, first_offset, inner_lo, inner_hi); break;
+          default: break;
+        }
         for (int64_t kw = 0; kw < cols.kernel; ++kw) {
-          // Output columns whose tap kw lands inside the row: 0 <= ow*stride + offset < input.
           const int64_t offset = kw * cols.dilation - cols.pad_begin;
-          const int64_t lo = offset < 0 ? (-offset + stride - 1) / stride : 0;
-          const int64_t hi = cols.input - 1 - offset < 0
-                                 ? 0
-                                 : std::min(cols.output, (cols.input - 1 - offset) / stride + 1);
-          if (stride == 1) {
-#pragma omp simd
-            for (int64_t ow = lo; ow < hi; ++ow) out[ow] = max_step(out[ow], in[ow + offset]);
-          } else {
-#pragma omp simd
-            for (int64_t ow = lo; ow < hi; ++ow) {
-              out[ow] = max_step(out[ow], in[ow * stride + offset]);
+          int64_t tap_lo = 0;
+          int64_t tap_hi = 0;
+          valid_columns(cols, offset, &tap_lo, &tap_hi);
+          if (fused != 0) {
+            // Only the edge columns outside the fused range, each in kw order.
+            const int64_t left_hi = std::min(tap_hi, inner_lo);
+            const int64_t right_lo = std::max(tap_lo, inner_hi);
+            for (int64_t ow = tap_lo; ow < left_hi; ++ow) {
+              out[ow] = max_step(out[ow], row[ow * stride + offset]);
             }
+            for (int64_t ow = right_lo; ow < tap_hi; ++ow) {
+              out[ow] = max_step(out[ow], row[ow * stride + offset]);
+            }
+          } else if (stride == 1) {
+            max_tap<1>(out, row, stride, offset, tap_lo, tap_hi);
+          } else if (stride == 2) {
+            max_tap<2>(out, row, stride, offset, tap_lo, tap_hi);
+          } else {
+            max_tap<0>(out, row, stride, offset, tap_lo, tap_hi);
           }
         }
       }
@@ -94,21 +179,28 @@ void TunedMaxPool::image_channels_first(const float* x, float* y) const {
   }
 }
 
-Status TunedMaxPool::eval(EvalContext& context) {
-  const float* x = context.inputs[0]->data<float>();
-  float* y = context.outputs[0]->data<float>();
-  const int64_t src_image = channels * rows.input * cols.input;
-  const int64_t dst_image = channels * rows.output * cols.output;
-  return onednn::parallel_units(batch, "MaxPool", [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      if (channels_last) {
-        image_channels_last(x + n * src_image, y + n * dst_image);
-      } else {
-        image_channels_first(x + n * src_image, y + n * dst_image);
+class TunedMaxPool : public FastKernel {
+ public:
+  Status eval(EvalContext& context) override {
+    const float* x = context.inputs[0]->data<float>();
+    float* y = context.outputs[0]->data<float>();
+    const int64_t src_image = geometry.channels * geometry.rows.input * geometry.cols.input;
+    const int64_t dst_image = geometry.channels * geometry.rows.output * geometry.cols.output;
+    return onednn::parallel_units(batch, "MaxPool", [&](int64_t begin, int64_t end) {
+      for (int64_t n = begin; n < end; ++n) {
+        if (channels_last) {
+          max_pool_image_channels_last(geometry, x + n * src_image, y + n * dst_image);
+        } else {
+          max_pool_image_channels_first(geometry, x + n * src_image, y + n * dst_image);
+        }
       }
-    }
-  });
-}
+    });
+  }
+
+  int64_t batch = 0;
+  bool channels_last = false;
+  PoolGeometry geometry;
+};
 
 }  // namespace
 
@@ -131,8 +223,9 @@ std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
   const size_t spatial_rank = rank - 2;
   const size_t first_spatial = kernel->channels_last ? 1 : 2;
   kernel->batch = x.shape[0];
-  kernel->channels = kernel->channels_last ? x.shape[rank - 1] : x.shape[1];
-  if (kernel->batch <= 0 || kernel->channels <= 0) return nullptr;
+  PoolGeometry& g = kernel->geometry;
+  g.channels = kernel->channels_last ? x.shape[rank - 1] : x.shape[1];
+  if (kernel->batch <= 0 || g.channels <= 0) return nullptr;
 
   WindowParams params;
   params.kernel = node.attributes.get_ints("kernel_shape");
@@ -143,12 +236,12 @@ std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
       !compute_window_geometry(params, input_spatial, &axes).is_ok()) {
     return nullptr;
   }
-  kernel->rows = spatial_rank == 2 ? axes[0] : WindowAxis{1, 1, 1, 1, 0, 0, 1};
-  kernel->cols = axes.back();
+  g.rows = spatial_rank == 2 ? axes[0] : WindowAxis{1, 1, 1, 1, 0, 0, 1};
+  g.cols = axes.back();
   Shape expected = {kernel->batch};
-  if (!kernel->channels_last) expected.push_back(kernel->channels);
+  if (!kernel->channels_last) expected.push_back(g.channels);
   for (const WindowAxis& axis : axes) expected.push_back(axis.output);
-  if (kernel->channels_last) expected.push_back(kernel->channels);
+  if (kernel->channels_last) expected.push_back(g.channels);
   if (y.shape != expected) return nullptr;
   return kernel;
 }
