@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <exception>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "common.h"
@@ -106,8 +107,11 @@ int main(int argc, char** argv) {
     if (inspect->parsed()) return report(nnfi::cli::run_inspect(inspect_options));
     if (infer->parsed()) return report(nnfi::cli::run_infer(infer_options));
     if (eval->parsed()) return report(nnfi::cli::run_eval(eval_options));
+  } catch (const std::bad_alloc&) {
+    std::cerr << "nnfi: error: out of memory (try a smaller --batch)\n";
+    return kExitError;
   } catch (const std::exception& error) {
-    // The library reports errors as Status; this is a last guard (e.g. out of memory).
+    // The library reports errors as Status; this is only a last guard.
     std::cerr << "nnfi: error: " << error.what() << "\n";
     return kExitError;
   }
