@@ -53,7 +53,8 @@ Attributes with(const std::string& name, AttributeValue value) {
 TEST(Activation, UnaryGolden) {
   Tensor x = floats({-4, -0.5f, 0, 1, 4}, {5});
   EXPECT_EQ(values_of<float>(run1(OpType::kAbs, {x})), (std::vector<float>{4, 0.5f, 0, 1, 4}));
-  EXPECT_EQ(values_of<float>(run1(OpType::kNeg, {x})), (std::vector<float>{4, 0.5f, -0.0f, -1, -4}));
+  EXPECT_EQ(values_of<float>(run1(OpType::kNeg, {x})),
+            (std::vector<float>{4, 0.5f, -0.0f, -1, -4}));
   EXPECT_EQ(values_of<float>(run1(OpType::kRelu, {x})), (std::vector<float>{0, 0, 0, 1, 4}));
   Tensor pos = floats({0.25f, 1, 4, 16}, {2, 2});
   EXPECT_EQ(values_of<float>(run1(OpType::kSqrt, {pos})), (std::vector<float>{0.5f, 1, 2, 4}));

@@ -119,7 +119,8 @@ void clip(const EvalContext& ctx) {
   const T lo = clip_bound<T>(ctx, 1, "min", lowest);
   const T hi = clip_bound<T>(ctx, 2, "max", highest);
   // min(max(x, lo), hi) as numpy.clip: lo > hi gives hi everywhere.
-  map_unary<T>(*ctx.inputs[0], *ctx.outputs[0], [lo, hi](T x) { return nan_min(nan_max(x, lo), hi); });
+  map_unary<T>(*ctx.inputs[0], *ctx.outputs[0],
+               [lo, hi](T x) { return nan_min(nan_max(x, lo), hi); });
 }
 
 int64_t normalized_axis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
@@ -258,7 +259,20 @@ Status prepare_PRelu(PrepareContext& ctx) {
   return Status::ok();
 }
 
-// ONNX: x > 0 ? x : slope * x.
+namespace {
+
+// ONNX: x > 0 ? x : slope * x (a NaN x stays NaN).
+void prelu_row(const float* x, const float* slope, int64_t stride, float* y, int64_t n) {
+  if (stride == 0) {  // one slope for the row (per-channel slope on NCHW)
+    const float s = slope[0];
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] > 0 ? x[j] : x[j] * s;
+  } else {
+    for (int64_t j = 0; j < n; ++j) y[j] = x[j] > 0 ? x[j] : x[j] * slope[j * stride];
+  }
+}
+
+}  // namespace
+
 Status reference_PRelu(EvalContext& ctx) {
   const Tensor& x = *ctx.inputs[0];
   const Tensor& slope = *ctx.inputs[1];
@@ -270,11 +284,7 @@ Status reference_PRelu(EvalContext& ctx) {
   for (int64_t r = 0; r < it.num_rows(); ++r, it.next_row()) {
     const float* row_x = px + it.offset(0);
     const float* row_s = ps + it.offset(1);
-    const int64_t ss = it.stride(1);
-    for (int64_t j = 0; j < n; ++j) {
-      const float v = row_x[j];
-      py[j] = v > 0 ? v : v * row_s[j * ss];
-    }
+    prelu_row(row_x, row_s, it.stride(1), py, n);
     py += n;
   }
   return Status::ok();

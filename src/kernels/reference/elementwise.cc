@@ -80,10 +80,11 @@ struct MaxOp {
   template <typename T>
   T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a)) return a;
-      if (std::isnan(b)) return b;
+      // Branch-free so the loop vectorises; a + b is NaN when either is.
+      return (std::isnan(a) || std::isnan(b)) ? a + b : (b > a ? b : a);
+    } else {
+      return b > a ? b : a;
     }
-    return b > a ? b : a;
   }
 };
 
@@ -91,10 +92,11 @@ struct MinOp {
   template <typename T>
   T operator()(T a, T b) const {
     if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(a)) return a;
-      if (std::isnan(b)) return b;
+      // Branch-free so the loop vectorises; a + b is NaN when either is.
+      return (std::isnan(a) || std::isnan(b)) ? a + b : (b < a ? b : a);
+    } else {
+      return b < a ? b : a;
     }
-    return b < a ? b : a;
   }
 };
 

@@ -71,17 +71,24 @@ Status reference_BatchNormalization(EvalContext& ctx) {
   const int64_t channels = shape[axis];
   const float* px = x.data<float>();
   float* py = ctx.outputs[0]->data<float>();
-  // Channel-major loop so each channel's constants are computed once; the
+  // Channels in blocks whose constants live on the stack, so each block's
+  // sqrt is computed once and the data is still walked in memory order; the
   // per-element formula is the same whatever the layout.
-  for (int64_t c = 0; c < channels; ++c) {
-    const float m = mean[c];
-    const float denom = std::sqrt(var[c] + epsilon);
-    const float s = scale[c];
-    const float b = bias[c];
+  constexpr int64_t kBlock = 256;
+  float denoms[kBlock];
+  for (int64_t c0 = 0; c0 < channels; c0 += kBlock) {
+    const int64_t c1 = c0 + kBlock < channels ? c0 + kBlock : channels;
+    for (int64_t c = c0; c < c1; ++c) denoms[c - c0] = std::sqrt(var[c] + epsilon);
     for (int64_t o = 0; o < outer; ++o) {
-      const int64_t base = (o * channels + c) * inner;
-      for (int64_t i = 0; i < inner; ++i) {
-        py[base + i] = (px[base + i] - m) / denom * s + b;
+      for (int64_t c = c0; c < c1; ++c) {
+        const float m = mean[c];
+        const float denom = denoms[c - c0];
+        const float s = scale[c];
+        const float b = bias[c];
+        const int64_t base = (o * channels + c) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          py[base + i] = (px[base + i] - m) / denom * s + b;
+        }
       }
     }
   }
