@@ -47,8 +47,7 @@ ConvCase random_conv(std::mt19937& engine, uint32_t seed) {
       in_channels = group * pick(engine, 1, 4);
       out_channels = group * pick(engine, 1, 4);
       break;
-    default:
-      break;
+    default: break;
   }
   const bool channels_last = pick(engine, 0, 1) == 1;
   const int64_t pad_mode = pick(engine, 0, 5);  // 0-2 explicit, 3 SAME_UPPER, 4 SAME_LOWER, 5 VALID
@@ -94,13 +93,13 @@ ConvCase random_conv(std::mt19937& engine, uint32_t seed) {
   c.text = "X " + shape_to_string(x_shape) + " W " + shape_to_string(w_shape) + " group " +
            std::to_string(group) + " strides " + shape_to_string(strides) + " dilations " +
            shape_to_string(dilations) + " pads " + shape_to_string(pads) + " pad_mode " +
-           std::to_string(pad_mode) + " channels_last " + std::to_string(channels_last) +
-           " bias " + std::to_string(bias);
+           std::to_string(pad_mode) + " channels_last " + std::to_string(channels_last) + " bias " +
+           std::to_string(bias);
   return c;
 }
 
-void expect_fast_matches_reference(const ConvCase& c, std::vector<bool> constant = {false, true,
-                                                                                     true}) {
+void expect_fast_matches_reference(const ConvCase& c,
+                                   std::vector<bool> constant = {false, true, true}) {
   SCOPED_TRACE(c.text);
   auto reference = testing::run_reference_op(OpType::kConv, c.inputs, c.attrs);
   ASSERT_TRUE(reference.has_value()) << reference.status().message();
@@ -119,12 +118,10 @@ TEST(FastConvTest, MatchesReferenceOnRandomShapes) {
 
 TEST(FastConvTest, MatchesReferenceOnVggLikeLayers) {
   for (bool channels_last : {false, true}) {
-    for (auto [in, out, size] : {std::tuple<int64_t, int64_t, int64_t>{3, 32, 32},
-                                 {16, 24, 14}}) {
+    for (auto [in, out, size] : {std::tuple<int64_t, int64_t, int64_t>{3, 32, 32}, {16, 24, 14}}) {
       ConvCase c;
       Shape x = channels_last ? Shape{2, size, size, in} : Shape{2, in, size, size};
-      c.inputs = {random_tensor(x, 1), random_tensor({out, in, 3, 3}, 2),
-                  random_tensor({out}, 3)};
+      c.inputs = {random_tensor(x, 1), random_tensor({out, in, 3, 3}, 2), random_tensor({out}, 3)};
       c.attrs.set("pads", std::vector<int64_t>{1, 1, 1, 1});
       c.attrs.set("channels_last", static_cast<int64_t>(channels_last));
       c.text = "vgg-like " + shape_to_string(x) + " -> " + std::to_string(out);

@@ -185,8 +185,7 @@ TEST(FastDeterminismTest, KernelsAreSafeToShareAcrossExecutorThreads) {
                                         conv_case(16, 16, 10, 3, 1, 16, true)};
   DeterminismCase gemm;
   gemm.op = OpType::kGemm;
-  gemm.inputs = {random_tensor({37, 64}, 15), random_tensor({64, 20}, 16),
-                 random_tensor({20}, 17)};
+  gemm.inputs = {random_tensor({37, 64}, 15), random_tensor({64, 20}, 16), random_tensor({20}, 17)};
   gemm.constant = {false, true, true};
   cases.push_back(gemm);
   for (const DeterminismCase& c : cases) {
@@ -208,8 +207,8 @@ TEST(FastDeterminismTest, KernelsAreSafeToShareAcrossExecutorThreads) {
       threads.emplace_back([&, t] {
         for (int repeat = 0; repeat < 5; ++repeat) {
           auto output = testing::eval_fast_kernel(*built, inputs[t]);
-          const bool same = output.has_value() &&
-                            (repeat == 0 || output->bitwise_equal(together[t]));
+          const bool same =
+              output.has_value() && (repeat == 0 || output->bitwise_equal(together[t]));
           together[t] = same ? *output : Tensor();
           if (!same) return;
         }

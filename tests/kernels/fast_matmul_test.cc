@@ -64,9 +64,18 @@ TEST(FastMatMulTest, MatchesReferenceWithBatchedAndBroadcastOperands) {
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t size = pick(engine, 2, 3);
       switch (pick(engine, 0, 2)) {  // both, A broadcast, B broadcast
-        case 0: a_shape.push_back(size); b_shape.push_back(size); break;
-        case 1: a_shape.push_back(1); b_shape.push_back(size); break;
-        default: a_shape.push_back(size); b_shape.push_back(1); break;
+        case 0:
+          a_shape.push_back(size);
+          b_shape.push_back(size);
+          break;
+        case 1:
+          a_shape.push_back(1);
+          b_shape.push_back(size);
+          break;
+        default:
+          a_shape.push_back(size);
+          b_shape.push_back(1);
+          break;
       }
     }
     if (pick(engine, 0, 2) == 0) a_shape.erase(a_shape.begin());  // lower rank broadcasts too
@@ -88,9 +97,9 @@ TEST(FastMatMulTest, MatchesReferenceWithVectorOperands) {
   for (const auto& [a_shape, b_shape] : cases) {
     for (bool b_constant : {false, true}) {
       std::vector<Tensor> inputs = {random_tensor(a_shape, seed++), random_tensor(b_shape, seed++)};
-      expect_fast_matches_reference(OpType::kMatMul, inputs, {}, {false, b_constant},
-                                    "A " + shape_to_string(a_shape) + " B " +
-                                        shape_to_string(b_shape));
+      expect_fast_matches_reference(
+          OpType::kMatMul, inputs, {}, {false, b_constant},
+          "A " + shape_to_string(a_shape) + " B " + shape_to_string(b_shape));
     }
   }
 }
@@ -120,10 +129,9 @@ TEST(FastGemmTest, MatchesReferenceOnRandomShapes) {
       case 7: c_shape = {1, 1}; break;
       default: break;
     }
-    std::vector<Tensor> inputs = {
-        random_tensor(trans_a ? Shape{k, m} : Shape{m, k}, 600 + i),
-        random_tensor(trans_b ? Shape{n, k} : Shape{k, n}, 700 + i),
-        c_kind == 0 ? Tensor() : random_tensor(c_shape, 800 + i)};
+    std::vector<Tensor> inputs = {random_tensor(trans_a ? Shape{k, m} : Shape{m, k}, 600 + i),
+                                  random_tensor(trans_b ? Shape{n, k} : Shape{k, n}, 700 + i),
+                                  c_kind == 0 ? Tensor() : random_tensor(c_shape, 800 + i)};
     const bool b_constant = pick(engine, 0, 3) != 0;
     const bool c_constant = pick(engine, 0, 1) == 1;
     expect_fast_matches_reference(

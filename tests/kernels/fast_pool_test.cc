@@ -137,10 +137,8 @@ TEST(FastPoolTest, AveragePoolMatchesReferenceOnRandomShapes) {
 }
 
 TEST(FastPoolTest, GlobalAveragePoolMatchesReference) {
-  const std::vector<std::pair<Shape, bool>> cases = {{{2, 512, 7, 7}, false},
-                                                     {{3, 7, 7, 64}, true},
-                                                     {{1, 5, 13}, false},
-                                                     {{2, 9, 3}, true}};
+  const std::vector<std::pair<Shape, bool>> cases = {
+      {{2, 512, 7, 7}, false}, {{3, 7, 7, 64}, true}, {{1, 5, 13}, false}, {{2, 9, 3}, true}};
   uint32_t seed = 30;
   for (const auto& [shape, channels_last] : cases) {
     PoolCase c;

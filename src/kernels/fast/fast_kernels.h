@@ -10,7 +10,7 @@
 
 namespace nnfi::kernels {
 
-#define NNFI_FAST_FACTORY(name)                                                      \
+#define NNFI_FAST_FACTORY(name)                                                          \
   std::unique_ptr<FastKernel> name(const Node& node, std::span<const TensorInfo> inputs, \
                                    std::span<const TensorInfo> outputs)
 

@@ -92,8 +92,8 @@ void max_pool_image_channels_last(const PoolGeometry& g, const float* x, float* 
 // a compile-time stride of 1 or 2 vectorises with loads and permutes rather
 // than gathers.
 template <int64_t kStride>
-NNFI_INLINE void max_tap(float* out, const float* row, int64_t stride, int64_t offset,
-                         int64_t lo, int64_t hi) {
+NNFI_INLINE void max_tap(float* out, const float* row, int64_t stride, int64_t offset, int64_t lo,
+                         int64_t hi) {
   const int64_t s = kStride > 0 ? kStride : stride;
 #pragma omp simd
   for (int64_t ow = lo; ow < hi; ++ow) out[ow] = max_step(out[ow], row[ow * s + offset]);

@@ -33,9 +33,7 @@ dnnl::stream& thread_stream() {
   return stream;
 }
 
-SingleThreadScope::SingleThreadScope() : saved_(omp_get_max_threads()) {
-  omp_set_num_threads(1);
-}
+SingleThreadScope::SingleThreadScope() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
 
 SingleThreadScope::~SingleThreadScope() { omp_set_num_threads(saved_); }
 

@@ -15,11 +15,10 @@
 // threads may share one Plan.
 #pragma once
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <string>
 

@@ -27,8 +27,8 @@ class OnednnConv : public FastKernel {
   memory::desc dst_desc;
   memory::desc bias_desc;
   memory::desc scratchpad_desc;
-  memory weights;       // reordered at plan time
-  memory bias;          // own copy of a constant bias; empty otherwise
+  memory weights;  // reordered at plan time
+  memory bias;     // own copy of a constant bias; empty otherwise
   bool has_bias = false;
   int64_t batch = 0;
   int64_t src_image = 0;  // elements per image
@@ -43,11 +43,11 @@ Status OnednnConv::eval(EvalContext& context) {
     const dnnl::engine& engine = onednn::cpu_engine();
     memory src(src_desc, engine, const_cast<float*>(x));
     memory dst(dst_desc, engine, y);
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
-                                            {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
-                                            {DNNL_ARG_DST, dst},
-                                            {DNNL_ARG_SCRATCHPAD,
-                                             onednn::scratchpad_memory(scratchpad_desc)}};
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src},
+        {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
+        {DNNL_ARG_DST, dst},
+        {DNNL_ARG_SCRATCHPAD, onednn::scratchpad_memory(scratchpad_desc)}};
     if (has_bias) {
       args[DNNL_ARG_BIAS] =
           bias ? onednn::alias(bias)
@@ -147,11 +147,9 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     memory::desc bias_desc;
     if (b != nullptr) bias_desc = memory::desc({out_channels}, memory::data_type::f32, Tag::x);
     dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-        kernel->src_desc, weights_any, bias_desc, kernel->dst_desc, strides, dilations,
-        pad_begin, pad_end);
-    dnnl::convolution_forward::primitive_desc primitive_desc(desc, onednn::default_attr(),
-                                                             engine);
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, kernel->src_desc,
+        weights_any, bias_desc, kernel->dst_desc, strides, dilations, pad_begin, pad_end);
+    dnnl::convolution_forward::primitive_desc primitive_desc(desc, onednn::default_attr(), engine);
     // The primitive must take the IR layout as is (no hidden reorders).
     if (primitive_desc.src_desc() != kernel->src_desc ||
         primitive_desc.dst_desc() != kernel->dst_desc) {
@@ -180,8 +178,7 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
 
 }  // namespace
 
-std::unique_ptr<FastKernel> create_onednn_conv(const Node& node,
-                                               std::span<const TensorInfo> inputs,
+std::unique_ptr<FastKernel> create_onednn_conv(const Node& node, std::span<const TensorInfo> inputs,
                                                std::span<const TensorInfo> outputs) {
   return build_conv(node, inputs, outputs);
 }

@@ -39,10 +39,10 @@ class OnednnRowMatmul : public FastKernel {
   memory bias;     // (1, n), empty if none
   int64_t k = 0;
   int64_t n = 0;
-  int64_t rows = 0;                  // rows per matrix
-  std::vector<int64_t> a_offsets;    // per matrix of the batch, in elements
+  int64_t rows = 0;                // rows per matrix
+  std::vector<int64_t> a_offsets;  // per matrix of the batch, in elements
   std::vector<int64_t> b_offsets;
-  bool trans_a = false;              // Gemm: A is (k, rows)
+  bool trans_a = false;  // Gemm: A is (k, rows)
   // Gemm: Y starts as beta * C (broadcast), the primitive adds alpha * A x B.
   bool prefill = false;
   float beta = 1.0f;
@@ -63,8 +63,8 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
     const dnnl::engine& engine = onednn::cpu_engine();
     memory src(src_desc, engine, const_cast<float*>(a));
     memory dst(dst_desc, engine, y);
-    memory wei = weights ? onednn::alias(weights)
-                         : memory(weights_desc, engine, const_cast<float*>(b));
+    memory wei =
+        weights ? onednn::alias(weights) : memory(weights_desc, engine, const_cast<float*>(b));
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src},
         {DNNL_ARG_WEIGHTS, wei},
@@ -83,8 +83,8 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
       const float* a_rows = a_matrix + first * k;
       if (count < kRowBlock || trans_a) {
         if (src_pad == nullptr) {
-          src_pad = static_cast<float*>(onednn::thread_scratch(
-              onednn::ScratchSlot::kSource, kRowBlock * k * sizeof(float)));
+          src_pad = static_cast<float*>(
+              onednn::thread_scratch(onednn::ScratchSlot::kSource, kRowBlock * k * sizeof(float)));
         }
         if (trans_a) {  // row i of A' is column first + i of A (k, rows)
           for (int64_t j = 0; j < k; ++j) {
@@ -99,8 +99,8 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
       float* d_rows = y_rows;
       if (count < kRowBlock) {
         if (dst_pad == nullptr) {
-          dst_pad = static_cast<float*>(onednn::thread_scratch(
-              onednn::ScratchSlot::kDestination, kRowBlock * n * sizeof(float)));
+          dst_pad = static_cast<float*>(onednn::thread_scratch(onednn::ScratchSlot::kDestination,
+                                                               kRowBlock * n * sizeof(float)));
         }
         d_rows = dst_pad;
         std::fill(dst_pad + count * n, dst_pad + kRowBlock * n, 0.0f);
@@ -292,8 +292,7 @@ std::unique_ptr<FastKernel> create_onednn_matmul(const Node& node,
   return build_matmul(inputs, outputs);
 }
 
-std::unique_ptr<FastKernel> create_onednn_gemm(const Node& node,
-                                               std::span<const TensorInfo> inputs,
+std::unique_ptr<FastKernel> create_onednn_gemm(const Node& node, std::span<const TensorInfo> inputs,
                                                std::span<const TensorInfo> outputs) {
   return build_gemm(node, inputs, outputs);
 }

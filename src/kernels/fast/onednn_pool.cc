@@ -155,8 +155,9 @@ std::unique_ptr<FastKernel> create_onednn_average_pool(const Node& node,
   return build_pool(PoolKind::kAverage, node, inputs, outputs);
 }
 
-std::unique_ptr<FastKernel> create_onednn_global_average_pool(
-    const Node& node, std::span<const TensorInfo> inputs, std::span<const TensorInfo> outputs) {
+std::unique_ptr<FastKernel> create_onednn_global_average_pool(const Node& node,
+                                                              std::span<const TensorInfo> inputs,
+                                                              std::span<const TensorInfo> outputs) {
   return build_pool(PoolKind::kGlobalAverage, node, inputs, outputs);
 }
 
