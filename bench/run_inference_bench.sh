@@ -69,14 +69,17 @@ COMMIT="$(git -C "$ROOT" rev-parse --short=12 HEAD)"
 if [[ -n "$(git -C "$ROOT" status --porcelain -- src include bench CMakeLists.txt)" ]]; then
   COMMIT="$COMMIT (+ uncommitted changes in src/include/bench)"
 fi
+ORT_VERSION="$(node -p "require('$ROOT/bench/ort/node_modules/onnxruntime-node/package.json')\
+.version")"
 {
   echo "commit: $COMMIT"
   echo "date: $(date -Is)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs), $(nproc) cores"
-  echo "threads: $THREADS (nnfi OMP_NUM_THREADS, ORT intraOpNumThreads)"
+  echo "threads: $THREADS (nnfi OMP_NUM_THREADS, ORT intraOpNumThreads); load average before:" \
+       "$(cut -d" " -f1-3 /proc/loadavg)"
   echo "protocol: warmup $WARMUP, up to $ITERS timed runs or ${MAX_SECONDS}s (>= 1 run)," \
        "timeout ${TIMEOUT}s per engine run${REFERENCE:+, nnfi reference kernels only}"
-  echo "ort: onnxruntime-node $(node -p "require('$ROOT/bench/ort/node_modules/onnxruntime-node/package.json').version")"
+  echo "ort: onnxruntime-node $ORT_VERSION"
 } | tee "$OUT/header.txt"
 
 IFS=, read -r -a model_list <<< "$MODELS"
