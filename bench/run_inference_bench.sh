@@ -2,7 +2,7 @@
 # nnfi vs ONNX Runtime inference throughput, in one run on the same machine (see bench/README.md).
 #
 #   bench/run_inference_bench.sh [--models gtsrb_cnn,resnet18,vgg16] [--batches 1,32]
-#       [--warmup 1] [--iters 50] [--max-seconds 5] [--timeout 900] [--threads 2]
+#       [--warmup 1] [--iters 50] [--max-seconds 10] [--timeout 900] [--threads 2]
 #       [--reference] [--out DIR]
 #
 # Makes the models if missing (bench/make_models.py), builds nnfi_infer_bench in build-bench/
@@ -17,7 +17,7 @@ MODELS="gtsrb_cnn,resnet18,vgg16"
 BATCHES="1,32"
 WARMUP=1
 ITERS=50
-MAX_SECONDS=5
+MAX_SECONDS=10
 TIMEOUT=900
 THREADS=2
 REFERENCE=""
