@@ -122,7 +122,7 @@ class Graph {
   // then infer every value's dtype and shape through the kernels' prepare.
   Status finalize();
 
-  // Parameters: elements of constant inputs of a layer's nodes.
+  // Parameters: elements of the float constant inputs of a layer's nodes.
   int64_t layer_parameter_count(int32_t layer) const;
 };
 

@@ -138,7 +138,8 @@ Status Graph::verify() const {
   std::set<std::string> node_names;
   for (size_t n = 0; n < nodes.size(); ++n) {
     const Node& node = nodes[n];
-    const std::string where = "node '" + node.name + "' (" + std::string(op_type_name(node.op)) + ")";
+    const std::string where =
+        "node '" + node.name + "' (" + std::string(op_type_name(node.op)) + ")";
     if (node.name.empty()) return invalid_argument("node #" + std::to_string(n) + " has no name");
     if (!node_names.insert(node.name).second) {
       return invalid_argument(where + ": node name is used more than once");
@@ -161,7 +162,8 @@ Status Graph::verify() const {
       }
       if (producer[output] != kNoNode) {
         return invalid_argument(where + ": value '" + values[output].name +
-                                "' is also produced by node '" + nodes[producer[output]].name + "'");
+                                "' is also produced by node '" + nodes[producer[output]].name +
+                                "'");
       }
       producer[output] = static_cast<NodeId>(n);
     }
@@ -177,7 +179,8 @@ Status Graph::verify() const {
   for (const Node& node : nodes) {
     for (ValueId input : node.inputs) {
       if (input == kNoValue) continue;
-      if (producer[input] == kNoNode && !values[input].is_constant() && !graph_inputs.count(input)) {
+      if (producer[input] == kNoNode && !values[input].is_constant() &&
+          !graph_inputs.count(input)) {
         return invalid_argument("node '" + node.name + "' (" + std::string(op_type_name(node.op)) +
                                 "): input '" + values[input].name +
                                 "' is neither a graph input, a constant nor produced by a node");
@@ -185,8 +188,10 @@ Status Graph::verify() const {
     }
   }
   for (ValueId output : outputs) {
-    if (output < 0 || output >= value_count) return invalid_argument("graph output id out of range");
-    if (producer[output] == kNoNode && !values[output].is_constant() && !graph_inputs.count(output)) {
+    if (output < 0 || output >= value_count)
+      return invalid_argument("graph output id out of range");
+    if (producer[output] == kNoNode && !values[output].is_constant() &&
+        !graph_inputs.count(output)) {
       return invalid_argument("graph output '" + values[output].name + "' is never produced");
     }
   }
@@ -265,7 +270,9 @@ int64_t Graph::layer_parameter_count(int32_t layer) const {
   std::set<ValueId> seen;
   for (NodeId node : layers[layer].nodes) {
     for (ValueId input : nodes[node].inputs) {
-      if (input != kNoValue && values[input].is_constant() && seen.insert(input).second) {
+      // Shape and axes tensors are not parameters: count float constants only.
+      if (input != kNoValue && values[input].is_constant() && dtype_is_float(values[input].dtype) &&
+          seen.insert(input).second) {
         count += values[input].constant.num_elements();
       }
     }

@@ -45,5 +45,22 @@ TEST(Graph, TopologicalOrderPutsProducersFirst) {
   EXPECT_EQ(*order, (std::vector<NodeId>{1, 0}));
 }
 
+TEST(Graph, LayerParametersCountFloatConstantsOnly) {
+  Graph graph;
+  ValueId x = graph.add_value("x", DType::kFloat32, {2, 3});
+  ValueId shape = graph.add_constant("shape", Tensor::from_vector<int64_t>({3, 2}, {2}));
+  ValueId bias = graph.add_constant("bias", Tensor(DType::kFloat32, {3}));
+  ValueId added = graph.add_value("added", DType::kFloat32, {});
+  ValueId reshaped = graph.add_value("reshaped", DType::kFloat32, {});
+  graph.inputs = {x};
+  graph.outputs = {reshaped};
+  NodeId add =
+      graph.add_node({.name = "add", .op = OpType::kAdd, .inputs = {x, bias}, .outputs = {added}});
+  NodeId reshape = graph.add_node(
+      {.name = "reshape", .op = OpType::kReshape, .inputs = {added, shape}, .outputs = {reshaped}});
+  int32_t layer = graph.add_layer("block", "Block", {add, reshape});
+  EXPECT_EQ(graph.layer_parameter_count(layer), 3);
+}
+
 }  // namespace
 }  // namespace nnfi

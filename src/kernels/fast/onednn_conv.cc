@@ -1,9 +1,15 @@
 // Conv on oneDNN: one primitive for one image (mini-batch 1, one thread),
 // run over the batch by parallel_units(), so that results do not depend on
-// the batch size or thread count (see onednn_common.h). Activations stay in
-// the IR layout (nchw / nwc ... as channels_last says); weights are reordered
-// once, at plan time, into the layout the primitive prefers.
+// the batch size or thread count (see onednn_common.h). Weights are reordered
+// once, at plan time, into the layout the primitive prefers. Channels-last
+// activations are used as they are; for channels-first (nchw / ncw) oneDNN 2.6
+// only has a slow im2col+GEMM path, so the primitive takes its preferred
+// (blocked) layout and each image is reordered into and out of it in
+// per-thread scratch. Reorders are exact copies done per image, so results
+// still do not depend on the batch or thread count.
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -23,8 +29,15 @@ class OnednnConv : public FastKernel {
   Status eval(EvalContext& context) override;
 
   dnnl::convolution_forward primitive;
-  memory::desc src_desc;
+  memory::desc src_desc;  // the IR layout
   memory::desc dst_desc;
+  // Set when the primitive's layout differs from the IR layout.
+  std::optional<dnnl::reorder> src_reorder;
+  std::optional<dnnl::reorder> dst_reorder;
+  memory::desc primitive_src_desc;
+  memory::desc primitive_dst_desc;
+  memory::desc src_reorder_scratchpad_desc;
+  memory::desc dst_reorder_scratchpad_desc;
   memory::desc bias_desc;
   memory::desc scratchpad_desc;
   memory weights;  // reordered at plan time
@@ -43,11 +56,31 @@ Status OnednnConv::eval(EvalContext& context) {
     const dnnl::engine& engine = onednn::cpu_engine();
     memory src(src_desc, engine, const_cast<float*>(x));
     memory dst(dst_desc, engine, y);
+    // One scratchpad buffer serves the conv and both reorders: they run in turn.
+    const size_t pad_bytes = std::max({scratchpad_desc.get_size(),
+                                       src_reorder_scratchpad_desc.get_size(),
+                                       dst_reorder_scratchpad_desc.get_size()});
+    void* pad = onednn::thread_scratch(onednn::ScratchSlot::kPrimitive, pad_bytes);
+    memory src_reorder_pad =
+        src_reorder ? memory(src_reorder_scratchpad_desc, engine, pad) : memory();
+    memory dst_reorder_pad =
+        dst_reorder ? memory(dst_reorder_scratchpad_desc, engine, pad) : memory();
+    // The primitive's own src/dst: the user buffers, or per-thread scratch.
+    memory primitive_src =
+        src_reorder ? memory(primitive_src_desc, engine,
+                             onednn::thread_scratch(onednn::ScratchSlot::kSource,
+                                                    primitive_src_desc.get_size()))
+                    : src;
+    memory primitive_dst =
+        dst_reorder ? memory(primitive_dst_desc, engine,
+                             onednn::thread_scratch(onednn::ScratchSlot::kDestination,
+                                                    primitive_dst_desc.get_size()))
+                    : dst;
     std::unordered_map<int, memory> args = {
-        {DNNL_ARG_SRC, src},
+        {DNNL_ARG_SRC, primitive_src},
         {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
-        {DNNL_ARG_DST, dst},
-        {DNNL_ARG_SCRATCHPAD, onednn::scratchpad_memory(scratchpad_desc)}};
+        {DNNL_ARG_DST, primitive_dst},
+        {DNNL_ARG_SCRATCHPAD, memory(scratchpad_desc, engine, pad)}};
     if (has_bias) {
       args[DNNL_ARG_BIAS] =
           bias ? onednn::alias(bias)
@@ -57,7 +90,19 @@ Status OnednnConv::eval(EvalContext& context) {
     for (int64_t n = begin; n < end; ++n) {
       src.set_data_handle(const_cast<float*>(x + n * src_image));
       dst.set_data_handle(y + n * dst_image);
+      if (src_reorder) {
+        src_reorder->execute(
+            stream, {{DNNL_ARG_FROM, src},
+                     {DNNL_ARG_TO, primitive_src},
+                     {DNNL_ARG_SCRATCHPAD, src_reorder_pad}});
+      }
       primitive.execute(stream, args);
+      if (dst_reorder) {
+        dst_reorder->execute(
+            stream, {{DNNL_ARG_FROM, primitive_dst},
+                     {DNNL_ARG_TO, dst},
+                     {DNNL_ARG_SCRATCHPAD, dst_reorder_pad}});
+      }
     }
     stream.wait();
   });
@@ -146,14 +191,32 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     memory::desc weights_any(weight_dims, memory::data_type::f32, Tag::any);
     memory::desc bias_desc;
     if (b != nullptr) bias_desc = memory::desc({out_channels}, memory::data_type::f32, Tag::x);
+    // Channels-first: let oneDNN pick the activation layout (see the top).
+    const memory::desc primitive_src =
+        last ? kernel->src_desc : memory::desc(src_dims, memory::data_type::f32, Tag::any);
+    const memory::desc primitive_dst =
+        last ? kernel->dst_desc : memory::desc(dst_dims, memory::data_type::f32, Tag::any);
     dnnl::convolution_forward::desc desc(
-        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, kernel->src_desc,
-        weights_any, bias_desc, kernel->dst_desc, strides, dilations, pad_begin, pad_end);
+        dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, primitive_src,
+        weights_any, bias_desc, primitive_dst, strides, dilations, pad_begin, pad_end);
     dnnl::convolution_forward::primitive_desc primitive_desc(desc, onednn::default_attr(), engine);
-    // The primitive must take the IR layout as is (no hidden reorders).
-    if (primitive_desc.src_desc() != kernel->src_desc ||
-        primitive_desc.dst_desc() != kernel->dst_desc) {
-      return nullptr;
+    kernel->primitive_src_desc = primitive_desc.src_desc();
+    kernel->primitive_dst_desc = primitive_desc.dst_desc();
+    if (kernel->primitive_src_desc != kernel->src_desc) {
+      // Channels-last must be taken as is (no hidden reorders).
+      if (last) return nullptr;
+      dnnl::reorder::primitive_desc reorder_desc(engine, kernel->src_desc, engine,
+                                                 kernel->primitive_src_desc,
+                                                 onednn::default_attr());
+      kernel->src_reorder = dnnl::reorder(reorder_desc);
+      kernel->src_reorder_scratchpad_desc = reorder_desc.scratchpad_desc();
+    }
+    if (kernel->primitive_dst_desc != kernel->dst_desc) {
+      if (last) return nullptr;
+      dnnl::reorder::primitive_desc reorder_desc(engine, kernel->primitive_dst_desc, engine,
+                                                 kernel->dst_desc, onednn::default_attr());
+      kernel->dst_reorder = dnnl::reorder(reorder_desc);
+      kernel->dst_reorder_scratchpad_desc = reorder_desc.scratchpad_desc();
     }
     kernel->primitive = dnnl::convolution_forward(primitive_desc);
     kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
