@@ -14,39 +14,17 @@
 namespace nnfi {
 namespace {
 
+using testing::contains;
+using testing::floats;
+using testing::kInf;
+using testing::kNaN;
+using testing::prepare_error;
 using testing::prepare_single_op;
+using testing::run1;
 using testing::run_single_op;
 using testing::tensors_close;
 using testing::values_of;
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-Tensor floats(std::vector<float> values, Shape shape) {
-  return Tensor::from_vector<float>(values, std::move(shape));
-}
-
-Tensor run1(OpType op, std::vector<Tensor> inputs, Attributes attrs = {}) {
-  auto result = run_single_op(op, std::move(inputs), std::move(attrs));
-  EXPECT_TRUE(result.has_value()) << result.status().message();
-  if (!result.has_value()) return Tensor();
-  return std::move(result->front());
-}
-
-std::string prepare_error(OpType op, const std::vector<Tensor>& inputs, Attributes attrs = {}) {
-  auto result = prepare_single_op(op, inputs, std::move(attrs));
-  return result.has_value() ? std::string() : result.status().message();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-Attributes with(const std::string& name, AttributeValue value) {
-  Attributes attrs;
-  attrs.set(name, std::move(value));
-  return attrs;
-}
+using testing::with;
 
 // ---- simple unary ops --------------------------------------------------------------
 
@@ -118,8 +96,8 @@ TEST(Activation, TanhRejectsTwoInputs) {
 TEST(Activation, LeakyReluGoldenWithDefaultAndGivenAlpha) {
   Tensor x = floats({-2, 0, 3}, {3});
   EXPECT_TRUE(tensors_close(run1(OpType::kLeakyRelu, {x}), floats({-0.02f, 0, 3}, {3})));
-  EXPECT_TRUE(tensors_close(run1(OpType::kLeakyRelu, {x}, with("alpha", 0.5)),
-                            floats({-1, 0, 3}, {3})));
+  EXPECT_TRUE(
+      tensors_close(run1(OpType::kLeakyRelu, {x}, with("alpha", 0.5)), floats({-1, 0, 3}, {3})));
 }
 
 TEST(Activation, EluGolden) {
@@ -174,14 +152,13 @@ TEST(Activation, ClipPropagatesNaN) {
 }
 
 TEST(Activation, ClipRejectsNonScalarBound) {
-  std::string error =
-      prepare_error(OpType::kClip, {floats({1, 2}, {2}), floats({0, 1}, {2})});
+  std::string error = prepare_error(OpType::kClip, {floats({1, 2}, {2}), floats({0, 1}, {2})});
   EXPECT_TRUE(contains(error, "min has shape [2], expected a scalar")) << error;
 }
 
 TEST(Activation, ClipRejectsBoundOfOtherDtype) {
-  std::string error = prepare_error(
-      OpType::kClip, {floats({1, 2}, {2}), Tensor(), Tensor::scalar<int64_t>(3)});
+  std::string error =
+      prepare_error(OpType::kClip, {floats({1, 2}, {2}), Tensor(), Tensor::scalar<int64_t>(3)});
   EXPECT_TRUE(contains(error, "max has dtype int64, expected float32")) << error;
 }
 
@@ -218,8 +195,8 @@ TEST(Activation, PReluPropagatesNaNFromXAndSlope) {
 }
 
 TEST(Activation, PReluRejectsSlopeThatDoesNotBroadcastToX) {
-  std::string error = prepare_error(OpType::kPRelu, {floats({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}),
-                                                     floats({1, 2, 3}, {3})});
+  std::string error = prepare_error(
+      OpType::kPRelu, {floats({1, 2, 3, 4, 5, 6, 7, 8}, {2, 4}), floats({1, 2, 3}, {3})});
   EXPECT_TRUE(contains(error, "slope of shape [3] does not broadcast to X of shape [2, 4]"))
       << error;
   // Unidirectional: a slope that would grow X is rejected too.
@@ -282,8 +259,8 @@ TEST(Activation, SoftmaxOfARowDoesNotDependOnTheBatch) {
 }
 
 TEST(Activation, SoftmaxRejectsBadAxis) {
-  std::string error = prepare_error(OpType::kSoftmax, {floats({1, 2}, {1, 2})},
-                                    with("axis", int64_t{2}));
+  std::string error =
+      prepare_error(OpType::kSoftmax, {floats({1, 2}, {1, 2})}, with("axis", int64_t{2}));
   EXPECT_TRUE(contains(error, "axis 2 is out of range for X of rank 2")) << error;
   error = prepare_error(OpType::kSoftmax, {floats({1, 2}, {1, 2})}, with("axis", int64_t{-3}));
   EXPECT_TRUE(contains(error, "axis -3 is out of range")) << error;
@@ -295,8 +272,7 @@ TEST(Activation, SoftmaxRejectsScalarInput) {
 }
 
 TEST(Activation, SoftmaxRejectsIntegerInput) {
-  std::string error =
-      prepare_error(OpType::kSoftmax, {Tensor::from_vector<int64_t>({1, 2}, {2})});
+  std::string error = prepare_error(OpType::kSoftmax, {Tensor::from_vector<int64_t>({1, 2}, {2})});
   EXPECT_TRUE(contains(error, "dtype int64, expected float32")) << error;
 }
 

@@ -14,44 +14,21 @@
 namespace nnfi {
 namespace {
 
+using testing::contains;
 using testing::eval_single_op;
+using testing::floats;
+using testing::kInf;
+using testing::kNaN;
+using testing::prepare_error;
 using testing::prepare_single_op;
+using testing::run1;
 using testing::run_single_op;
 using testing::tensors_close;
 using testing::values_of;
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-Tensor floats(std::vector<float> values, Shape shape) {
-  return Tensor::from_vector<float>(values, std::move(shape));
-}
+using testing::with;
 
 Tensor int64s(std::vector<int64_t> values, Shape shape) {
   return Tensor::from_vector<int64_t>(values, std::move(shape));
-}
-
-Tensor run1(OpType op, std::vector<Tensor> inputs, Attributes attrs = {},
-            testing::OpRunOptions options = {}) {
-  auto result = run_single_op(op, std::move(inputs), std::move(attrs), 1, options);
-  EXPECT_TRUE(result.has_value()) << result.status().message();
-  if (!result.has_value()) return Tensor();
-  return std::move(result->front());
-}
-
-std::string prepare_error(OpType op, const std::vector<Tensor>& inputs, Attributes attrs = {}) {
-  auto result = prepare_single_op(op, inputs, std::move(attrs));
-  return result.has_value() ? std::string() : result.status().message();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-Attributes with(const std::string& name, AttributeValue value) {
-  Attributes attrs;
-  attrs.set(name, std::move(value));
-  return attrs;
 }
 
 // ---- Gather ------------------------------------------------------------------------
@@ -89,8 +66,7 @@ TEST(DataOps, GatherCopiesNaNBitsUntouched) {
 }
 
 TEST(DataOps, GatherRejectsConstantIndexOutOfRange) {
-  std::string error =
-      prepare_error(OpType::kGather, {floats({1, 2, 3}, {3}), int64s({0, 3}, {2})});
+  std::string error = prepare_error(OpType::kGather, {floats({1, 2, 3}, {3}), int64s({0, 3}, {2})});
   EXPECT_TRUE(contains(error, "indices[1] = 3 is out of range for an axis of size 3")) << error;
 }
 
@@ -213,8 +189,8 @@ TEST(DataOps, ArgMaxRejectsBadAxis) {
 }
 
 TEST(DataOps, ArgMaxRejectsEmptyAxis) {
-  std::string error = prepare_error(OpType::kArgMax, {Tensor(DType::kFloat32, {2, 0})},
-                                    with("axis", int64_t{1}));
+  std::string error =
+      prepare_error(OpType::kArgMax, {Tensor(DType::kFloat32, {2, 0})}, with("axis", int64_t{1}));
   EXPECT_TRUE(contains(error, "is empty")) << error;
 }
 
@@ -258,8 +234,8 @@ TEST(DataOps, ReduceMeanEmptyAxesReducesAllOrIsANoop) {
   Tensor noop = run1(OpType::kReduceMean, {x}, with("noop_with_empty_axes", int64_t{1}));
   EXPECT_TRUE(noop.bitwise_equal(x));
   testing::OpRunOptions constant_axes{.constant_inputs = {false, true}};
-  Tensor empty_input = run1(OpType::kReduceMean, {x, int64s({}, {0})},
-                            with("keepdims", int64_t{0}), constant_axes);
+  Tensor empty_input =
+      run1(OpType::kReduceMean, {x, int64s({}, {0})}, with("keepdims", int64_t{0}), constant_axes);
   EXPECT_EQ(empty_input.shape(), Shape{});
   EXPECT_EQ(values_of<float>(empty_input), (std::vector<float>{3}));
 }

@@ -15,35 +15,16 @@
 namespace nnfi {
 namespace {
 
+using testing::contains;
 using testing::eval_single_op;
+using testing::floats;
+using testing::kInf;
+using testing::kNaN;
+using testing::prepare_error;
 using testing::prepare_single_op;
+using testing::run1;
 using testing::run_single_op;
 using testing::values_of;
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-Tensor floats(std::vector<float> values, Shape shape) {
-  return Tensor::from_vector<float>(values, std::move(shape));
-}
-
-// Runs a one-output op through Graph + Plan + Executor and returns output 0.
-Tensor run1(OpType op, std::vector<Tensor> inputs, Attributes attrs = {}) {
-  auto result = run_single_op(op, std::move(inputs), std::move(attrs));
-  EXPECT_TRUE(result.has_value()) << result.status().message();
-  if (!result.has_value()) return Tensor();
-  return std::move(result->front());
-}
-
-// The prepare error message for these inputs ("" if prepare accepts them).
-std::string prepare_error(OpType op, const std::vector<Tensor>& inputs, Attributes attrs = {}) {
-  auto result = prepare_single_op(op, inputs, std::move(attrs));
-  return result.has_value() ? std::string() : result.status().message();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // ---- broadcast.h ---------------------------------------------------------------
 
@@ -172,7 +153,7 @@ TEST(Elementwise, NaNAndInfPropagate) {
   EXPECT_EQ(sum.data<float>()[1], kInf);
   EXPECT_TRUE(std::isnan(sum.data<float>()[2]));  // Inf + -Inf
   Tensor quotient = run1(OpType::kDiv, {a, b});
-  EXPECT_EQ(quotient.data<float>()[3], kInf);       // 1 / 0
+  EXPECT_EQ(quotient.data<float>()[3], kInf);          // 1 / 0
   EXPECT_TRUE(std::isnan(quotient.data<float>()[4]));  // 0 / 0
 }
 
@@ -207,11 +188,11 @@ TEST(Elementwise, ResultOfARowDoesNotDependOnTheBatch) {
 }
 
 TEST(Elementwise, AddRejectsNonBroadcastableShapes) {
-  std::string error = prepare_error(OpType::kAdd, {floats({1, 2, 3, 4, 5, 6}, {2, 3}),
-                                                   floats({1, 2, 3, 4}, {4})});
+  std::string error =
+      prepare_error(OpType::kAdd, {floats({1, 2, 3, 4, 5, 6}, {2, 3}), floats({1, 2, 3, 4}, {4})});
   EXPECT_TRUE(contains(error, "inputs of shapes [2, 3] and [4] do not broadcast")) << error;
-  auto run = run_single_op(OpType::kAdd, {floats({1, 2, 3, 4, 5, 6}, {2, 3}),
-                                          floats({1, 2, 3, 4}, {4})});
+  auto run =
+      run_single_op(OpType::kAdd, {floats({1, 2, 3, 4, 5, 6}, {2, 3}), floats({1, 2, 3, 4}, {4})});
   ASSERT_FALSE(run.has_value());
   EXPECT_TRUE(contains(run.status().message(), "node 'op' (Add)")) << run.status().message();
 }
@@ -222,8 +203,8 @@ TEST(Elementwise, AddRejectsWrongInputCount) {
 }
 
 TEST(Elementwise, SubRejectsMixedDtypes) {
-  std::string error = prepare_error(
-      OpType::kSub, {floats({1}, {1}), Tensor::from_vector<int64_t>({1}, {1})});
+  std::string error =
+      prepare_error(OpType::kSub, {floats({1}, {1}), Tensor::from_vector<int64_t>({1}, {1})});
   EXPECT_TRUE(contains(error, "input 1 has dtype int64, expected float32")) << error;
 }
 
@@ -319,8 +300,8 @@ TEST(Elementwise, MaxRejectsNoInputs) {
 }
 
 TEST(Elementwise, MinRejectsNonBroadcastableThirdInput) {
-  std::string error = prepare_error(
-      OpType::kMin, {floats({1, 2}, {2}), floats({1}, {1}), floats({1, 2, 3}, {3})});
+  std::string error =
+      prepare_error(OpType::kMin, {floats({1, 2}, {2}), floats({1}, {1}), floats({1, 2, 3}, {3})});
   EXPECT_TRUE(contains(error, "inputs of shapes [2], [1] and [3] do not broadcast")) << error;
 }
 
@@ -353,14 +334,13 @@ TEST(Elementwise, EqualOnIntegersAndBools) {
 }
 
 TEST(Elementwise, EqualRejectsMixedDtypes) {
-  std::string error = prepare_error(
-      OpType::kEqual, {floats({1}, {1}), Tensor::from_vector<int32_t>({1}, {1})});
+  std::string error =
+      prepare_error(OpType::kEqual, {floats({1}, {1}), Tensor::from_vector<int32_t>({1}, {1})});
   EXPECT_TRUE(contains(error, "input 1 has dtype int32")) << error;
 }
 
 TEST(Elementwise, EqualRejectsNonBroadcastableShapes) {
-  std::string error =
-      prepare_error(OpType::kEqual, {floats({1, 2}, {2}), floats({1, 2, 3}, {3})});
+  std::string error = prepare_error(OpType::kEqual, {floats({1, 2}, {2}), floats({1, 2, 3}, {3})});
   EXPECT_TRUE(contains(error, "do not broadcast")) << error;
 }
 

@@ -13,23 +13,20 @@
 namespace nnfi {
 namespace {
 
+using testing::contains;
+using testing::floats;
+using testing::kInf;
+using testing::kNaN;
 using testing::prepare_single_op;
 using testing::run_single_op;
 using testing::tensors_close;
 using testing::values_of;
 
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-Tensor floats(std::vector<float> values, Shape shape) {
-  return Tensor::from_vector<float>(values, std::move(shape));
-}
-
 Tensor run1(std::vector<Tensor> inputs, Attributes attrs = {}, bool constant_params = false) {
   testing::OpRunOptions options;
   if (constant_params) options.constant_inputs = {false, true, true, true, true};
-  auto result = run_single_op(OpType::kBatchNormalization, std::move(inputs), std::move(attrs), 1,
-                              options);
+  auto result =
+      run_single_op(OpType::kBatchNormalization, std::move(inputs), std::move(attrs), 1, options);
   EXPECT_TRUE(result.has_value()) << result.status().message();
   if (!result.has_value()) return Tensor();
   return std::move(result->front());
@@ -37,13 +34,9 @@ Tensor run1(std::vector<Tensor> inputs, Attributes attrs = {}, bool constant_par
 
 std::string prepare_error(const std::vector<Tensor>& inputs, Attributes attrs = {},
                           size_t num_outputs = 1) {
-  auto result = prepare_single_op(OpType::kBatchNormalization, inputs, std::move(attrs),
-                                  num_outputs);
+  auto result =
+      prepare_single_op(OpType::kBatchNormalization, inputs, std::move(attrs), num_outputs);
   return result.has_value() ? std::string() : result.status().message();
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 // Two channels: scale [1, 2], B [0, 1], mean [1, 3], var [4, 0.25].

@@ -14,7 +14,10 @@
 // values_of<T>(tensor) copies a tensor's elements out, for EXPECT_EQ.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,8 +46,7 @@ struct OpRunOptions {
 };
 
 inline Expected<std::vector<Tensor>> run_single_op(OpType op, std::vector<Tensor> inputs,
-                                                   Attributes attrs = {},
-                                                   size_t num_outputs = 1,
+                                                   Attributes attrs = {}, size_t num_outputs = 1,
                                                    OpRunOptions options = {}) {
   auto graph = std::make_shared<Graph>();
   Node node;
@@ -58,8 +60,8 @@ inline Expected<std::vector<Tensor>> run_single_op(OpType op, std::vector<Tensor
       node.inputs.push_back(kNoValue);
       continue;
     }
-    bool constant = options.all_constant ||
-                    (i < options.constant_inputs.size() && options.constant_inputs[i]);
+    bool constant =
+        options.all_constant || (i < options.constant_inputs.size() && options.constant_inputs[i]);
     std::string name = "in" + std::to_string(i);
     if (constant) {
       node.inputs.push_back(graph->add_constant(name, inputs[i].clone()));
@@ -93,8 +95,7 @@ inline Expected<std::vector<Tensor>> run_single_op(OpType op, std::vector<Tensor
 }
 
 inline Expected<std::vector<kernels::TensorInfo>> prepare_single_op(
-    OpType op, const std::vector<Tensor>& inputs, Attributes attrs = {},
-    size_t num_outputs = 1) {
+    OpType op, const std::vector<Tensor>& inputs, Attributes attrs = {}, size_t num_outputs = 1) {
   Node node;
   node.name = "op";
   node.op = op;
@@ -116,8 +117,7 @@ inline Expected<std::vector<kernels::TensorInfo>> prepare_single_op(
 }
 
 inline Expected<std::vector<Tensor>> eval_single_op(OpType op, const std::vector<Tensor>& inputs,
-                                                    Attributes attrs = {},
-                                                    size_t num_outputs = 1) {
+                                                    Attributes attrs = {}, size_t num_outputs = 1) {
   NNFI_ASSIGN_OR_RETURN(std::vector<kernels::TensorInfo> infos,
                         prepare_single_op(op, inputs, attrs, num_outputs));
   Node node;
@@ -133,6 +133,40 @@ inline Expected<std::vector<Tensor>> eval_single_op(OpType op, const std::vector
   kernels::EvalContext context{node, input_ptrs, output_ptrs};
   NNFI_RETURN_IF_ERROR(kernels::op_def(op).reference(context));
   return outputs;
+}
+
+// Small shorthands shared by the kernel test files.
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+inline Tensor floats(std::vector<float> values, Shape shape) {
+  return Tensor::from_vector<float>(values, std::move(shape));
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+inline Attributes with(const std::string& name, AttributeValue value) {
+  Attributes attrs;
+  attrs.set(name, std::move(value));
+  return attrs;
+}
+
+// Runs a one-output op through Graph + Plan + Executor and returns output 0.
+inline Tensor run1(OpType op, std::vector<Tensor> inputs, Attributes attrs = {},
+                   OpRunOptions options = {}) {
+  auto result = run_single_op(op, std::move(inputs), std::move(attrs), 1, options);
+  EXPECT_TRUE(result.has_value()) << result.status().message();
+  if (!result.has_value()) return Tensor();
+  return std::move(result->front());
+}
+
+// The prepare error message for these inputs ("" if prepare accepts them).
+inline std::string prepare_error(OpType op, const std::vector<Tensor>& inputs,
+                                 Attributes attrs = {}) {
+  auto result = prepare_single_op(op, inputs, std::move(attrs));
+  return result.has_value() ? std::string() : result.status().message();
 }
 
 }  // namespace nnfi::testing
