@@ -130,6 +130,31 @@ TEST(FastConvTest, MatchesReferenceOnVggLikeLayers) {
   }
 }
 
+// Channels-first convs with >= 8 input channels per group run in oneDNN's
+// preferred layout, reordered per image: 1-D, grouped, strided, dilated.
+TEST(FastConvTest, ChannelsFirstInPreferredLayoutMatchesReference) {
+  struct Spec {
+    Shape x;
+    Shape w;
+    int64_t group;
+    std::vector<int64_t> strides;
+    std::vector<int64_t> dilations;
+  };
+  const Spec specs[] = {{{3, 16, 23}, {20, 16, 3}, 1, {2}, {1}},
+                        {{3, 32, 11, 13}, {48, 16, 3, 3}, 2, {1, 2}, {2, 1}},
+                        {{2, 8, 9, 9}, {5, 8, 1, 1}, 1, {1, 1}, {1, 1}}};
+  for (const Spec& spec : specs) {
+    ConvCase c;
+    c.inputs = {random_tensor(spec.x, 7), random_tensor(spec.w, 8), random_tensor({spec.w[0]}, 9)};
+    c.attrs.set("group", spec.group);
+    c.attrs.set("strides", spec.strides);
+    c.attrs.set("dilations", spec.dilations);
+    c.attrs.set("pads", std::vector<int64_t>(2 * spec.strides.size(), 1));
+    c.text = "channels-first " + shape_to_string(spec.x) + " W " + shape_to_string(spec.w);
+    expect_fast_matches_reference(c);
+  }
+}
+
 TEST(FastConvTest, BiasComputedAtRuntimeIsRead) {
   ConvCase c;
   c.inputs = {random_tensor({2, 4, 9, 9}, 5), random_tensor({6, 4, 3, 3}, 6),

@@ -24,6 +24,10 @@ namespace {
 using dnnl::memory;
 using Tag = dnnl::memory::format_tag;
 
+// Channels-first convs with at least this many input channels per group run
+// in oneDNN's preferred layout (measured: a 3-channel stem is slower that way).
+constexpr int64_t kMinFreeLayoutChannels = 8;
+
 class OnednnConv : public FastKernel {
  public:
   Status eval(EvalContext& context) override;
@@ -57,25 +61,25 @@ Status OnednnConv::eval(EvalContext& context) {
     memory src(src_desc, engine, const_cast<float*>(x));
     memory dst(dst_desc, engine, y);
     // One scratchpad buffer serves the conv and both reorders: they run in turn.
-    const size_t pad_bytes = std::max({scratchpad_desc.get_size(),
-                                       src_reorder_scratchpad_desc.get_size(),
-                                       dst_reorder_scratchpad_desc.get_size()});
+    const size_t pad_bytes =
+        std::max({scratchpad_desc.get_size(), src_reorder_scratchpad_desc.get_size(),
+                  dst_reorder_scratchpad_desc.get_size()});
     void* pad = onednn::thread_scratch(onednn::ScratchSlot::kPrimitive, pad_bytes);
     memory src_reorder_pad =
         src_reorder ? memory(src_reorder_scratchpad_desc, engine, pad) : memory();
     memory dst_reorder_pad =
         dst_reorder ? memory(dst_reorder_scratchpad_desc, engine, pad) : memory();
     // The primitive's own src/dst: the user buffers, or per-thread scratch.
-    memory primitive_src =
-        src_reorder ? memory(primitive_src_desc, engine,
-                             onednn::thread_scratch(onednn::ScratchSlot::kSource,
-                                                    primitive_src_desc.get_size()))
-                    : src;
-    memory primitive_dst =
-        dst_reorder ? memory(primitive_dst_desc, engine,
-                             onednn::thread_scratch(onednn::ScratchSlot::kDestination,
-                                                    primitive_dst_desc.get_size()))
-                    : dst;
+    memory primitive_src = src_reorder
+                               ? memory(primitive_src_desc, engine,
+                                        onednn::thread_scratch(onednn::ScratchSlot::kSource,
+                                                               primitive_src_desc.get_size()))
+                               : src;
+    memory primitive_dst = dst_reorder
+                               ? memory(primitive_dst_desc, engine,
+                                        onednn::thread_scratch(onednn::ScratchSlot::kDestination,
+                                                               primitive_dst_desc.get_size()))
+                               : dst;
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, primitive_src},
         {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
@@ -91,17 +95,15 @@ Status OnednnConv::eval(EvalContext& context) {
       src.set_data_handle(const_cast<float*>(x + n * src_image));
       dst.set_data_handle(y + n * dst_image);
       if (src_reorder) {
-        src_reorder->execute(
-            stream, {{DNNL_ARG_FROM, src},
-                     {DNNL_ARG_TO, primitive_src},
-                     {DNNL_ARG_SCRATCHPAD, src_reorder_pad}});
+        src_reorder->execute(stream, {{DNNL_ARG_FROM, src},
+                                      {DNNL_ARG_TO, primitive_src},
+                                      {DNNL_ARG_SCRATCHPAD, src_reorder_pad}});
       }
       primitive.execute(stream, args);
       if (dst_reorder) {
-        dst_reorder->execute(
-            stream, {{DNNL_ARG_FROM, primitive_dst},
-                     {DNNL_ARG_TO, dst},
-                     {DNNL_ARG_SCRATCHPAD, dst_reorder_pad}});
+        dst_reorder->execute(stream, {{DNNL_ARG_FROM, primitive_dst},
+                                      {DNNL_ARG_TO, dst},
+                                      {DNNL_ARG_SCRATCHPAD, dst_reorder_pad}});
       }
     }
     stream.wait();
@@ -191,11 +193,14 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     memory::desc weights_any(weight_dims, memory::data_type::f32, Tag::any);
     memory::desc bias_desc;
     if (b != nullptr) bias_desc = memory::desc({out_channels}, memory::data_type::f32, Tag::x);
-    // Channels-first: let oneDNN pick the activation layout (see the top).
+    // Channels-first: let oneDNN pick the activation layout (see the top),
+    // except for few input channels (an RGB stem), where the plain GEMM path
+    // is as fast and the reorders would only add time.
+    const bool free_layout = !last && in_channels / group >= kMinFreeLayoutChannels;
     const memory::desc primitive_src =
-        last ? kernel->src_desc : memory::desc(src_dims, memory::data_type::f32, Tag::any);
+        free_layout ? memory::desc(src_dims, memory::data_type::f32, Tag::any) : kernel->src_desc;
     const memory::desc primitive_dst =
-        last ? kernel->dst_desc : memory::desc(dst_dims, memory::data_type::f32, Tag::any);
+        free_layout ? memory::desc(dst_dims, memory::data_type::f32, Tag::any) : kernel->dst_desc;
     dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, primitive_src,
         weights_any, bias_desc, primitive_dst, strides, dilations, pad_begin, pad_end);
@@ -203,16 +208,15 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     kernel->primitive_src_desc = primitive_desc.src_desc();
     kernel->primitive_dst_desc = primitive_desc.dst_desc();
     if (kernel->primitive_src_desc != kernel->src_desc) {
-      // Channels-last must be taken as is (no hidden reorders).
-      if (last) return nullptr;
-      dnnl::reorder::primitive_desc reorder_desc(engine, kernel->src_desc, engine,
-                                                 kernel->primitive_src_desc,
-                                                 onednn::default_attr());
+      // Otherwise the IR layout must be taken as is (no hidden reorders).
+      if (!free_layout) return nullptr;
+      dnnl::reorder::primitive_desc reorder_desc(
+          engine, kernel->src_desc, engine, kernel->primitive_src_desc, onednn::default_attr());
       kernel->src_reorder = dnnl::reorder(reorder_desc);
       kernel->src_reorder_scratchpad_desc = reorder_desc.scratchpad_desc();
     }
     if (kernel->primitive_dst_desc != kernel->dst_desc) {
-      if (last) return nullptr;
+      if (!free_layout) return nullptr;
       dnnl::reorder::primitive_desc reorder_desc(engine, kernel->primitive_dst_desc, engine,
                                                  kernel->dst_desc, onednn::default_attr());
       kernel->dst_reorder = dnnl::reorder(reorder_desc);
