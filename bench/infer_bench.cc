@@ -11,14 +11,13 @@
 //
 //   nnfi_infer_bench --model m.onnx --input x.npy --batch 32 [--output y.npy]
 //                    [--warmup 1] [--iters 20] [--max-seconds 10] [--reference]
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <CLI/CLI.hpp>
 
 #include "nnfi/data.h"
 #include "nnfi/model.h"
@@ -109,8 +108,7 @@ Status run(const Options& options) {
   }
 
   if (!options.output.empty()) {
-    NNFI_RETURN_IF_ERROR(
-        write_npy(options.output, executor.value(graph->outputs[0])));
+    NNFI_RETURN_IF_ERROR(write_npy(options.output, executor.value(graph->outputs[0])));
   }
   // One machine-readable line; run_inference_bench.sh greps for it.
   std::printf(

@@ -37,8 +37,8 @@ std::string_view op_type_name(OpType op);
 // Looks up an IR op type by its name ("Conv", "MaxPool", ...).
 std::optional<OpType> op_type_from_name(std::string_view name);
 
-using AttributeValue = std::variant<int64_t, double, std::string, std::vector<int64_t>,
-                                    std::vector<double>, Tensor>;
+using AttributeValue =
+    std::variant<int64_t, double, std::string, std::vector<int64_t>, std::vector<double>, Tensor>;
 
 // Named attributes of a node. Kernels read them through the typed getters,
 // which fall back to a default when the attribute is absent.
@@ -65,27 +65,27 @@ class Attributes {
 struct Value {
   std::string name;
   DType dtype = DType::kUndefined;
-  Shape shape;               // -1 for dims unknown until a plan
-  NodeId producer = kNoNode; // kNoNode for graph inputs and constants
-  Tensor constant;           // defined() for initializers / weights
+  Shape shape;                // -1 for dims unknown until a plan
+  NodeId producer = kNoNode;  // kNoNode for graph inputs and constants
+  Tensor constant;            // defined() for initializers / weights
   bool is_constant() const { return constant.defined(); }
 };
 
 struct Node {
-  std::string name;         // unique, stable: sites are named by it
+  std::string name;  // unique, stable: sites are named by it
   OpType op = OpType::kIdentity;
-  std::string source_op;    // the op type in the source format ("AddV2", "Conv2D")
+  std::string source_op;  // the op type in the source format ("AddV2", "Conv2D")
   Attributes attributes;
   std::vector<ValueId> inputs;  // kNoValue for an omitted optional input
   std::vector<ValueId> outputs;
-  int32_t layer = -1;       // index into Graph::layers, -1 if none
+  int32_t layer = -1;  // index into Graph::layers, -1 if none
 };
 
 // A named group of nodes whose last node's first output is the layer output
 // (e.g. a Keras Conv2D with relu = Conv + Relu; its output is after Relu).
 struct Layer {
   std::string name;
-  std::string class_name;   // "Conv2D", "Dense", an ONNX op type, ...
+  std::string class_name;  // "Conv2D", "Dense", an ONNX op type, ...
   std::vector<NodeId> nodes;
   ValueId output = kNoValue;
 };
@@ -105,7 +105,8 @@ class Graph {
   NodeId add_node(Node node);
   // Adds a layer over the given nodes (sets Node::layer) with the last node's
   // first output as the layer output.
-  int32_t add_layer(std::string layer_name, std::string class_name, std::vector<NodeId> layer_nodes);
+  int32_t add_layer(std::string layer_name, std::string class_name,
+                    std::vector<NodeId> layer_nodes);
 
   std::optional<ValueId> find_value(std::string_view value_name) const;
   std::optional<NodeId> find_node(std::string_view node_name) const;

@@ -104,8 +104,8 @@ class Executor {
   Status run_node(NodeId node);
 
   std::shared_ptr<const Plan> plan_;
-  std::vector<Tensor> owned_;       // buffers of computed values
-  std::vector<Tensor*> values_;     // per value: owned buffer or plan constant
+  std::vector<Tensor> owned_;                  // buffers of computed values
+  std::vector<Tensor*> values_;                // per value: owned buffer or plan constant
   std::vector<std::vector<Hook*>> observers_;  // per node
   std::vector<const Tensor*> input_scratch_;
   std::vector<Tensor*> output_scratch_;

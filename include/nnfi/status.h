@@ -21,8 +21,7 @@ enum class StatusCode {
 class [[nodiscard]] Status {
  public:
   Status() = default;  // ok
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status ok() { return Status(); }
 
@@ -61,7 +60,7 @@ inline Status internal_error(std::string message) {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(T value) : state_(std::move(value)) {}         // NOLINT: implicit by design
   Expected(Status status) : state_(std::move(status)) {}  // NOLINT
 
   bool has_value() const { return state_.index() == 0; }
@@ -76,9 +75,7 @@ class [[nodiscard]] Expected {
   const T* operator->() const { return &value(); }
 
   // The error; ok() when a value is present.
-  Status status() const {
-    return has_value() ? Status::ok() : std::get<1>(state_);
-  }
+  Status status() const { return has_value() ? Status::ok() : std::get<1>(state_); }
 
  private:
   std::variant<T, Status> state_;
@@ -89,9 +86,9 @@ class [[nodiscard]] Expected {
 #define NNFI_CONCAT_INNER(a, b) a##b
 #define NNFI_CONCAT(a, b) NNFI_CONCAT_INNER(a, b)
 
-#define NNFI_RETURN_IF_ERROR(expr)             \
-  do {                                         \
-    ::nnfi::Status nnfi_status_ = (expr);      \
+#define NNFI_RETURN_IF_ERROR(expr)                  \
+  do {                                              \
+    ::nnfi::Status nnfi_status_ = (expr);           \
     if (!nnfi_status_.is_ok()) return nnfi_status_; \
   } while (0)
 

@@ -16,7 +16,8 @@ std::shared_ptr<std::byte> allocate_zeroed(size_t bytes) {
   void* memory = std::aligned_alloc(kAlignment, rounded);
   if (memory == nullptr) throw std::bad_alloc();
   std::memset(memory, 0, rounded);
-  return std::shared_ptr<std::byte>(static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); });
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(memory),
+                                    [](std::byte* p) { std::free(p); });
 }
 
 }  // namespace

@@ -64,8 +64,7 @@ Expected<InferredValues> infer_values(const Graph& graph, const std::vector<Shap
       }
     }
     // Shape reads only the input's shape, so it folds as soon as that is known.
-    bool foldable = (all_constant || node.op == OpType::kShape) &&
-                    is_shape_arithmetic(outputs);
+    bool foldable = (all_constant || node.op == OpType::kShape) && is_shape_arithmetic(outputs);
     if (foldable) {
       std::vector<const Tensor*> input_tensors;
       std::vector<Tensor> placeholders;  // Shape's input data is never read

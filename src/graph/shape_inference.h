@@ -13,8 +13,8 @@ struct InferredValues {
   // Values computed at plan time: shape arithmetic whose inputs are all
   // constant (e.g. Shape -> Gather -> Concat -> Reshape). Float arithmetic on
   // constants is never folded: InjectTF injects into every executed op.
-  std::vector<Tensor> folded;              // one per value; defined() if folded
-  std::vector<bool> node_folded;           // one per node
+  std::vector<Tensor> folded;     // one per value; defined() if folded
+  std::vector<bool> node_folded;  // one per node
 };
 
 // Infers every value's dtype and shape for concrete input shapes (one per

@@ -74,8 +74,8 @@ const OpDef& op_def(OpType op);
 FastKernelFactory fast_kernel_factory(OpType op);
 
 // Declarations of every op's prepare and reference eval.
-#define NNFI_OP(name, ir_name, group)      \
-  Status prepare_##name(PrepareContext&);  \
+#define NNFI_OP(name, ir_name, group)     \
+  Status prepare_##name(PrepareContext&); \
   Status reference_##name(EvalContext&);
 #include "nnfi/op_list.inc"
 #undef NNFI_OP

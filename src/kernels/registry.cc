@@ -4,7 +4,8 @@ namespace nnfi::kernels {
 namespace {
 
 constexpr OpDef kOpDefs[] = {
-#define NNFI_OP(name, ir_name, group) {OpType::k##name, ir_name, &prepare_##name, &reference_##name},
+#define NNFI_OP(name, ir_name, group) \
+  {OpType::k##name, ir_name, &prepare_##name, &reference_##name},
 #include "nnfi/op_list.inc"
 #undef NNFI_OP
 };

@@ -44,11 +44,10 @@ Status Executor::set_input(size_t index, const Tensor& tensor) {
 Status Executor::set_value(ValueId value, const Tensor& tensor) {
   Tensor& target = *values_[value];
   if (tensor.dtype() != target.dtype() || tensor.shape() != target.shape()) {
-    return invalid_argument("value '" + plan_->graph().values[value].name + "' expects " +
-                            std::string(dtype_name(target.dtype())) + " " +
-                            shape_to_string(target.shape()) + ", got " +
-                            std::string(dtype_name(tensor.dtype())) + " " +
-                            shape_to_string(tensor.shape()));
+    return invalid_argument(
+        "value '" + plan_->graph().values[value].name + "' expects " +
+        std::string(dtype_name(target.dtype())) + " " + shape_to_string(target.shape()) + ", got " +
+        std::string(dtype_name(tensor.dtype())) + " " + shape_to_string(tensor.shape()));
   }
   if (&owned_[value] != &target) {
     return invalid_argument("value '" + plan_->graph().values[value].name + "' is a constant");
@@ -67,12 +66,11 @@ Status Executor::run_node(NodeId id) {
   }
   for (ValueId output : node.outputs) output_scratch_.push_back(values_[output]);
   kernels::EvalContext context{node, input_scratch_, output_scratch_};
-  Status status = plan_->fast_kernels_[id] != nullptr
-                      ? plan_->fast_kernels_[id]->eval(context)
-                      : kernels::op_def(node.op).reference(context);
+  Status status = plan_->fast_kernels_[id] != nullptr ? plan_->fast_kernels_[id]->eval(context)
+                                                      : kernels::op_def(node.op).reference(context);
   if (!status.is_ok()) {
-    return status.with_context("node '" + node.name + "' (" +
-                               std::string(op_type_name(node.op)) + ")");
+    return status.with_context("node '" + node.name + "' (" + std::string(op_type_name(node.op)) +
+                               ")");
   }
   for (Hook* hook : observers_[id]) {
     NNFI_RETURN_IF_ERROR(hook->on_node_done(id, output_scratch_));

@@ -9,8 +9,7 @@ namespace nnfi {
 Plan::~Plan() = default;
 
 Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
-                                             std::vector<Shape> input_shapes,
-                                             PlanOptions options) {
+                                             std::vector<Shape> input_shapes, PlanOptions options) {
   const Graph& g = *graph;
   for (size_t i = 0; i < g.inputs.size() && i < input_shapes.size(); ++i) {
     const Value& input = g.values[g.inputs[i]];

@@ -54,9 +54,10 @@ std::shared_ptr<Graph> make_small_cnn(bool channels_last) {
   ValueId w = g.add_constant("dense/w", random_tensor({16 * 4 * 4, 10}, 31, -0.2f, 0.2f));
   ValueId b = g.add_constant("dense/b", random_tensor({10}, 32, -0.1f, 0.1f));
   ValueId logits = value("dense");
-  g.add_layer("dense", "Gemm",
-              {g.add_node({.name = "dense", .op = OpType::kGemm, .inputs = {flat, w, b},
-                           .outputs = {logits}})});
+  g.add_layer(
+      "dense", "Gemm",
+      {g.add_node(
+          {.name = "dense", .op = OpType::kGemm, .inputs = {flat, w, b}, .outputs = {logits}})});
   ValueId probabilities = unary("softmax", OpType::kSoftmax, logits);
   g.outputs = {probabilities};
   Status status = g.finalize();

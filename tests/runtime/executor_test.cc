@@ -118,7 +118,8 @@ TEST(Executor, ResumesFromAGivenValue) {
   ASSERT_TRUE(executor.set_input(0, Tensor::from_vector<float>({1, 2, 3, 4}, {1, 4})).is_ok());
   ASSERT_TRUE(executor.run().is_ok());
   // Replace relu's output and rerun only what depends on it.
-  ASSERT_TRUE(executor.set_value(d.r, Tensor::from_vector<float>({10, 10, 10, 10}, {1, 4})).is_ok());
+  ASSERT_TRUE(
+      executor.set_value(d.r, Tensor::from_vector<float>({10, 10, 10, 10}, {1, 4})).is_ok());
   std::vector<ValueId> changed{d.r};
   ASSERT_TRUE(executor.run_nodes((*plan)->downstream_nodes(changed)).is_ok());
   EXPECT_EQ(executor.value(d.y).data<float>()[0], -11.0f);

@@ -26,10 +26,10 @@ Tensor random_tensor(Shape shape, uint32_t seed, float low = -1.0f, float high =
 }  // namespace nnfi::testing
 
 // Skips the test, loudly, where ../shared/fixtures is missing (a fresh clone).
-#define NNFI_REQUIRE_FIXTURES()                                                   \
-  do {                                                                            \
-    if (!::nnfi::testing::fixtures_available()) {                                 \
+#define NNFI_REQUIRE_FIXTURES()                                                      \
+  do {                                                                               \
+    if (!::nnfi::testing::fixtures_available()) {                                    \
       GTEST_SKIP() << "SKIPPED: fixtures folder " << ::nnfi::testing::fixtures_dir() \
-                   << " is missing";                                              \
-    }                                                                             \
+                   << " is missing";                                                 \
+    }                                                                                \
   } while (0)

@@ -42,12 +42,9 @@ AttrType attribute_type(const onnx::AttributeProto& attr) {
 
 Expected<AttributeValue> attribute_value(const onnx::AttributeProto& attr, AttrType type) {
   switch (type) {
-    case onnx::AttributeProto::FLOAT:
-      return AttributeValue(static_cast<double>(attr.f()));
-    case onnx::AttributeProto::INT:
-      return AttributeValue(static_cast<int64_t>(attr.i()));
-    case onnx::AttributeProto::STRING:
-      return AttributeValue(attr.s());
+    case onnx::AttributeProto::FLOAT: return AttributeValue(static_cast<double>(attr.f()));
+    case onnx::AttributeProto::INT: return AttributeValue(static_cast<int64_t>(attr.i()));
+    case onnx::AttributeProto::STRING: return AttributeValue(attr.s());
     case onnx::AttributeProto::FLOATS:
       return AttributeValue(std::vector<double>(attr.floats().begin(), attr.floats().end()));
     case onnx::AttributeProto::INTS:
@@ -70,12 +67,9 @@ bool ignored_attribute(OpType op, const std::string& name) {
     case OpType::kBatchNormalization:
       return name == "spatial" || name == "is_test" || name == "consumed_inputs" ||
              name == "momentum" || name == "training_mode";
-    case OpType::kDropout:
-      return name == "ratio" || name == "seed" || name == "is_test";
-    case OpType::kMaxPool:
-      return name == "storage_order";  // only shapes the Indices output
-    default:
-      return false;
+    case OpType::kDropout: return name == "ratio" || name == "seed" || name == "is_test";
+    case OpType::kMaxPool: return name == "storage_order";  // only shapes the Indices output
+    default: return false;
   }
 }
 
@@ -112,11 +106,8 @@ Status apply_op_rules(const onnx::NodeProto& node, int64_t opset, ConvertedNode&
     case OpType::kDropout:
       converted.max_inputs = 1;  // ratio and training_mode: identity at inference
       break;
-    case OpType::kMaxPool:
-      converted.max_outputs = 1;
-      break;
-    default:
-      break;
+    case OpType::kMaxPool: converted.max_outputs = 1; break;
+    default: break;
   }
   return Status::ok();
 }

@@ -65,22 +65,14 @@ std::string onnx_dtype_name(int32_t data_type) {
 
 Expected<DType> dtype_from_onnx(int32_t data_type) {
   switch (data_type) {
-    case onnx::TensorProto::FLOAT:
-      return DType::kFloat32;
-    case onnx::TensorProto::FLOAT16:
-      return DType::kFloat16;
-    case onnx::TensorProto::BFLOAT16:
-      return DType::kBFloat16;
-    case onnx::TensorProto::INT8:
-      return DType::kInt8;
-    case onnx::TensorProto::UINT8:
-      return DType::kUInt8;
-    case onnx::TensorProto::INT32:
-      return DType::kInt32;
-    case onnx::TensorProto::INT64:
-      return DType::kInt64;
-    case onnx::TensorProto::BOOL:
-      return DType::kBool;
+    case onnx::TensorProto::FLOAT: return DType::kFloat32;
+    case onnx::TensorProto::FLOAT16: return DType::kFloat16;
+    case onnx::TensorProto::BFLOAT16: return DType::kBFloat16;
+    case onnx::TensorProto::INT8: return DType::kInt8;
+    case onnx::TensorProto::UINT8: return DType::kUInt8;
+    case onnx::TensorProto::INT32: return DType::kInt32;
+    case onnx::TensorProto::INT64: return DType::kInt64;
+    case onnx::TensorProto::BOOL: return DType::kBool;
     default:
       return unsupported("element type " + onnx_dtype_name(data_type) +
                          " is not supported by nnfi (it has FLOAT, FLOAT16, BFLOAT16, INT8, UINT8, "

@@ -232,8 +232,7 @@ Status reference_Clip(EvalContext& ctx) {
     case DType::kInt32: clip<int32_t>(ctx); break;
     case DType::kInt64: clip<int64_t>(ctx); break;
     default:
-      return internal_error("unexpected dtype " +
-                            std::string(dtype_name(ctx.inputs[0]->dtype())));
+      return internal_error("unexpected dtype " + std::string(dtype_name(ctx.inputs[0]->dtype())));
   }
   return Status::ok();
 }

@@ -38,17 +38,15 @@ Status check_axis(PrepareContext& ctx, int64_t axis, const Shape& shape) {
   const auto rank = static_cast<int64_t>(shape.size());
   if (axis < -rank || axis >= rank) {
     return ctx.error("axis " + std::to_string(axis) + " is out of range for input " +
-                     shape_to_string(shape) + " of rank " + std::to_string(rank) +
-                     " (expected " + std::to_string(-rank) + " to " + std::to_string(rank - 1) +
-                     ")");
+                     shape_to_string(shape) + " of rank " + std::to_string(rank) + " (expected " +
+                     std::to_string(-rank) + " to " + std::to_string(rank - 1) + ")");
   }
   return Status::ok();
 }
 
 // Index `j` of an int32/int64 tensor.
 int64_t index_at(const Tensor& indices, int64_t j) {
-  return indices.dtype() == DType::kInt32 ? indices.data<int32_t>()[j]
-                                          : indices.data<int64_t>()[j];
+  return indices.dtype() == DType::kInt32 ? indices.data<int32_t>()[j] : indices.data<int64_t>()[j];
 }
 
 std::string gather_range_error(int64_t j, int64_t index, int64_t n) {
@@ -60,8 +58,8 @@ std::string gather_range_error(int64_t j, int64_t index, int64_t n) {
 // ---- Cast helpers ------------------------------------------------------------------
 
 std::optional<DType> cast_target(const std::string& name) {
-  for (DType dtype : {DType::kFloat32, DType::kInt32, DType::kInt64, DType::kBool, DType::kUInt8,
-                      DType::kInt8}) {
+  for (DType dtype :
+       {DType::kFloat32, DType::kInt32, DType::kInt64, DType::kBool, DType::kUInt8, DType::kInt8}) {
     if (dtype_name(dtype) == name) return dtype;
   }
   return std::nullopt;

@@ -29,10 +29,8 @@ enum class PadMode { kConstant, kReflect, kEdge };
 int64_t pad_source(int64_t i, int64_t n, PadMode mode) {
   if (i >= 0 && i < n) return i;
   switch (mode) {
-    case PadMode::kConstant:
-      return -1;
-    case PadMode::kEdge:
-      return i < 0 ? 0 : n - 1;
+    case PadMode::kConstant: return -1;
+    case PadMode::kEdge: return i < 0 ? 0 : n - 1;
     case PadMode::kReflect: {
       // Reflections repeat with period 2 (n - 1), as numpy's (and ONNX's) reflect.
       const int64_t period = 2 * (n - 1);
@@ -103,26 +101,13 @@ uint64_t pad_value_bits(const Node& node, DType dtype) {
   uint64_t bits = 0;
   auto store = [&](auto typed) { std::memcpy(&bits, &typed, sizeof(typed)); };
   switch (dtype) {
-    case DType::kFloat32:
-      store(static_cast<float>(value));
-      break;
-    case DType::kInt8:
-      store(static_cast<int8_t>(value));
-      break;
-    case DType::kUInt8:
-      store(static_cast<uint8_t>(value));
-      break;
-    case DType::kInt32:
-      store(static_cast<int32_t>(value));
-      break;
-    case DType::kInt64:
-      store(static_cast<int64_t>(value));
-      break;
-    case DType::kBool:
-      store(static_cast<uint8_t>(value != 0.0));
-      break;
-    default:
-      break;  // float16/bfloat16: prepare allows only 0
+    case DType::kFloat32: store(static_cast<float>(value)); break;
+    case DType::kInt8: store(static_cast<int8_t>(value)); break;
+    case DType::kUInt8: store(static_cast<uint8_t>(value)); break;
+    case DType::kInt32: store(static_cast<int32_t>(value)); break;
+    case DType::kInt64: store(static_cast<int64_t>(value)); break;
+    case DType::kBool: store(static_cast<uint8_t>(value != 0.0)); break;
+    default: break;  // float16/bfloat16: prepare allows only 0
   }
   return bits;
 }

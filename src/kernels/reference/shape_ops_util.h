@@ -93,20 +93,11 @@ inline void row_major_strides(const Shape& shape, int64_t* strides) {
 template <typename Fn>
 void dispatch_by_size(DType dtype, Fn&& fn) {
   switch (dtype_size(dtype)) {
-    case 1:
-      fn.template operator()<uint8_t>();
-      break;
-    case 2:
-      fn.template operator()<uint16_t>();
-      break;
-    case 4:
-      fn.template operator()<uint32_t>();
-      break;
-    case 8:
-      fn.template operator()<uint64_t>();
-      break;
-    default:
-      break;
+    case 1: fn.template operator()<uint8_t>(); break;
+    case 2: fn.template operator()<uint16_t>(); break;
+    case 4: fn.template operator()<uint32_t>(); break;
+    case 8: fn.template operator()<uint64_t>(); break;
+    default: break;
   }
 }
 
