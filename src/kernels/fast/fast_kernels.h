@@ -3,8 +3,11 @@
 // kernel then runs); none lets an exception escape.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "kernels/kernel.h"
 
@@ -24,5 +27,17 @@ NNFI_FAST_FACTORY(create_onednn_global_average_pool);
 NNFI_FAST_FACTORY(create_tuned_max_pool);
 
 #undef NNFI_FAST_FACTORY
+
+// The pool nodes the fast pools cover: one float32 input and output of rank 3
+// or 4 (1-D or 2-D), channels_last 0 or 1, positive batch and channels that
+// the output keeps. nullopt otherwise.
+struct PoolShape {
+  bool channels_last = false;
+  int64_t batch = 0;
+  int64_t channels = 0;
+  std::vector<int64_t> input_spatial;
+};
+std::optional<PoolShape> covered_pool_shape(const Node& node, std::span<const TensorInfo> inputs,
+                                            std::span<const TensorInfo> outputs);
 
 }  // namespace nnfi::kernels

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -208,32 +209,20 @@ std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
                                                   std::span<const TensorInfo> inputs,
                                                   std::span<const TensorInfo> outputs) {
   // Only output 0 (no Indices).
-  if (inputs.size() != 1 || outputs.size() != 1) return nullptr;
-  const TensorInfo& x = inputs[0];
-  const TensorInfo& y = outputs[0];
-  const size_t rank = x.shape.size();
-  if (x.dtype != DType::kFloat32 || y.dtype != DType::kFloat32 || (rank != 3 && rank != 4) ||
-      y.shape.size() != rank) {
-    return nullptr;
-  }
-  const int64_t channels_last = node.attributes.get_int("channels_last", 0);
-  if (channels_last != 0 && channels_last != 1) return nullptr;
+  std::optional<PoolShape> shape = covered_pool_shape(node, inputs, outputs);
+  if (!shape) return nullptr;
   auto kernel = std::make_unique<TunedMaxPool>();
-  kernel->channels_last = channels_last == 1;
-  const size_t spatial_rank = rank - 2;
-  const size_t first_spatial = kernel->channels_last ? 1 : 2;
-  kernel->batch = x.shape[0];
+  kernel->channels_last = shape->channels_last;
+  kernel->batch = shape->batch;
   PoolGeometry& g = kernel->geometry;
-  g.channels = kernel->channels_last ? x.shape[rank - 1] : x.shape[1];
-  if (kernel->batch <= 0 || g.channels <= 0) return nullptr;
+  g.channels = shape->channels;
+  const size_t spatial_rank = shape->input_spatial.size();
 
   WindowParams params;
   params.kernel = node.attributes.get_ints("kernel_shape");
-  std::vector<int64_t> input_spatial(x.shape.begin() + first_spatial,
-                                     x.shape.begin() + first_spatial + spatial_rank);
   std::vector<WindowAxis> axes;
   if (!read_window_attributes(node.attributes, spatial_rank, &params).is_ok() ||
-      !compute_window_geometry(params, input_spatial, &axes).is_ok()) {
+      !compute_window_geometry(params, shape->input_spatial, &axes).is_ok()) {
     return nullptr;
   }
   g.rows = spatial_rank == 2 ? axes[0] : WindowAxis{1, 1, 1, 1, 0, 0, 1};
@@ -242,7 +231,7 @@ std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
   if (!kernel->channels_last) expected.push_back(g.channels);
   for (const WindowAxis& axis : axes) expected.push_back(axis.output);
   if (kernel->channels_last) expected.push_back(g.channels);
-  if (y.shape != expected) return nullptr;
+  if (outputs[0].shape != expected) return nullptr;
   return kernel;
 }
 

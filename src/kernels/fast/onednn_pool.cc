@@ -4,6 +4,7 @@
 // oneDNN's skips NaN (see max_pool.cc).
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -58,27 +59,13 @@ enum class PoolKind { kAverage, kGlobalAverage };
 std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
                                        std::span<const TensorInfo> inputs,
                                        std::span<const TensorInfo> outputs) {
-  if (inputs.size() != 1 || outputs.size() != 1) return nullptr;
-  const TensorInfo& x = inputs[0];
-  const TensorInfo& y = outputs[0];
-  const size_t rank = x.shape.size();
-  if (x.dtype != DType::kFloat32 || y.dtype != DType::kFloat32 || (rank != 3 && rank != 4) ||
-      y.shape.size() != rank) {
-    return nullptr;
-  }
-  const int64_t channels_last = node.attributes.get_int("channels_last", 0);
-  if (channels_last != 0 && channels_last != 1) return nullptr;
-  const bool last = channels_last == 1;
-  const size_t spatial_rank = rank - 2;
-  const size_t first_spatial = last ? 1 : 2;
-  const int64_t batch = x.shape[0];
-  const int64_t channels = last ? x.shape[rank - 1] : x.shape[1];
-  if (batch <= 0 || channels <= 0 || y.shape[0] != batch ||
-      y.shape[last ? rank - 1 : 1] != channels) {
-    return nullptr;
-  }
-  std::vector<int64_t> input_spatial(x.shape.begin() + first_spatial,
-                                     x.shape.begin() + first_spatial + spatial_rank);
+  std::optional<PoolShape> shape = covered_pool_shape(node, inputs, outputs);
+  if (!shape) return nullptr;
+  const bool last = shape->channels_last;
+  const int64_t batch = shape->batch;
+  const int64_t channels = shape->channels;
+  const std::vector<int64_t>& input_spatial = shape->input_spatial;
+  const size_t spatial_rank = input_spatial.size();
 
   dnnl::algorithm algorithm = dnnl::algorithm::pooling_avg_exclude_padding;
   std::vector<WindowAxis> axes;
@@ -108,7 +95,7 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
   memory::dims pad_end;
   for (size_t i = 0; i < spatial_rank; ++i) {
     const WindowAxis& axis = axes[i];
-    if (y.shape[first_spatial + i] != axis.output) return nullptr;
+    if (outputs[0].shape[(last ? 1 : 2) + i] != axis.output) return nullptr;
     src_dims.push_back(axis.input);
     dst_dims.push_back(axis.output);
     strides.push_back(axis.stride);
@@ -128,7 +115,8 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
   kernel->op_name = kind == PoolKind::kAverage ? "AveragePool" : "GlobalAveragePool";
   try {
     onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
-    const Tag tag = rank == 3 ? (last ? Tag::nwc : Tag::ncw) : (last ? Tag::nhwc : Tag::nchw);
+    const Tag tag =
+        spatial_rank == 1 ? (last ? Tag::nwc : Tag::ncw) : (last ? Tag::nhwc : Tag::nchw);
     kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, tag);
     kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, tag);
     dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm,
@@ -142,8 +130,8 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
     return nullptr;  // oneDNN does not cover this case: the reference kernel runs
   }
   kernel->batch = batch;
-  kernel->src_image = shape_num_elements(x.shape) / batch;
-  kernel->dst_image = shape_num_elements(y.shape) / batch;
+  kernel->src_image = shape_num_elements(inputs[0].shape) / batch;
+  kernel->dst_image = shape_num_elements(outputs[0].shape) / batch;
   return kernel;
 }
 
