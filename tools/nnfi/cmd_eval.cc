@@ -168,4 +168,28 @@ Status run_eval(const EvalOptions& options) {
   return Status::ok();
 }
 
+Command add_eval_command(CLI::App& app) {
+  auto options = std::make_shared<EvalOptions>();
+  CLI::App* command = app.add_subcommand("eval", "Accuracy of a classifier on a labelled data set");
+  command->add_option("model", options->model, "Model file (.onnx)")->required();
+  command->add_option("--data", options->data, "Data set: idx:IMAGES,LABELS (IDX, .gz or plain)")
+      ->required()
+      ->check(CLI::Validator([](std::string& spec) { return check_data_spec(spec); }, "", "DATA"));
+  command->add_option("--feed", options->feed,
+                      "Graph input for the images (default: the first input they fit)");
+  command->add_option("--fetch", options->fetch,
+                      "Value holding the class scores (default: the first graph output)");
+  command->add_option("--scale", options->scale, "Value fed = pixel * scale")
+      ->capture_default_str();
+  command
+      ->add_option("--batch", options->batch, "Images per run when the model's batch is not fixed")
+      ->capture_default_str()
+      ->check(integer_at_least(1));
+  command->add_option("--limit", options->limit, "Evaluate only the first N images (0: all)")
+      ->capture_default_str()
+      ->check(integer_at_least(0));
+  command->add_flag("--json", options->json, "Print one JSON object");
+  return {command, [options] { return run_eval(*options); }};
+}
+
 }  // namespace nnfi::cli

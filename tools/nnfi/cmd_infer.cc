@@ -90,4 +90,22 @@ Status run_infer(const InferOptions& options) {
   return write_npy(options.output, result);
 }
 
+Command add_infer_command(CLI::App& app) {
+  auto options = std::make_shared<InferOptions>();
+  CLI::App* command = app.add_subcommand(
+      "infer", "Run a model on the samples of an .npy file (first axis = batch)");
+  command->add_option("model", options->model, "Model file (.onnx)")->required();
+  command->add_option("--input,-i", options->input, "Input .npy file")->required();
+  command->add_option("--output,-o", options->output, "Output .npy file")->required();
+  command->add_option("--feed", options->feed,
+                      "Graph input to feed (\"name\" or \"name:0\"; default: the first input)");
+  command->add_option("--fetch", options->fetch,
+                      "Value to fetch (default: the first graph output)");
+  command
+      ->add_option("--batch", options->batch, "Samples per run when the model's batch is not fixed")
+      ->capture_default_str()
+      ->check(integer_at_least(1));
+  return {command, [options] { return run_infer(*options); }};
+}
+
 }  // namespace nnfi::cli

@@ -156,4 +156,13 @@ Status run_inspect(const InspectOptions& options) {
   return Status::ok();
 }
 
+Command add_inspect_command(CLI::App& app) {
+  auto options = std::make_shared<InspectOptions>();
+  CLI::App* command = app.add_subcommand(
+      "inspect", "Show a model's inputs, outputs, nodes, layers and parameter counts");
+  command->add_option("model", options->model, "Model file (.onnx)")->required();
+  command->add_flag("--json", options->json, "Print one JSON object");
+  return {command, [options] { return run_inspect(*options); }};
+}
+
 }  // namespace nnfi::cli

@@ -2,6 +2,7 @@
 // batch runner that feeds samples through a model in chunks.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,20 @@ struct EvalOptions {
   int64_t limit = 0;  // 0: every image
   bool json = false;
 };
+
+// A sub-command: its CLI11 app and what runs when it was the one parsed. Each
+// cmd_*.cc adds its own with add_<name>_command; its options live in the closure.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<Status()> run;
+};
+Command add_inspect_command(CLI::App& app);
+Command add_infer_command(CLI::App& app);
+Command add_eval_command(CLI::App& app);
+
+// An integer option >= `minimum`; CLI11's own number checks print a range
+// up to DBL_MAX, which reads badly.
+CLI::Validator integer_at_least(int64_t minimum);
 
 Status run_inspect(const InspectOptions& options);
 Status run_infer(const InferOptions& options);
