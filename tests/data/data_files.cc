@@ -2,6 +2,7 @@
 #include "data/data_files.h"
 
 #include <png.h>
+#include <zip.h>
 #include <zlib.h>
 
 #include <cstdio>
@@ -140,6 +141,21 @@ std::string gzip(const std::string& bytes) {
   out.resize(stream.total_out);
   deflateEnd(&stream);
   return out;
+}
+
+void write_zip(const std::filesystem::path& path,
+               const std::vector<std::pair<std::string, std::string>>& entries, bool deflate) {
+  int error = 0;
+  zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
+  if (archive == nullptr) throw std::runtime_error("zip_open");
+  for (const auto& [name, bytes] : entries) {
+    zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
+    const zip_int64_t index = zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE);
+    zip_set_file_compression(archive, static_cast<zip_uint64_t>(index),
+                             deflate ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0);
+  }
+  // The buffers must live until zip_close writes them.
+  if (zip_close(archive) != 0) throw std::runtime_error("zip_close");
 }
 
 }  // namespace nnfi::testing

@@ -31,4 +31,8 @@ std::string encode_jpeg(const TestImage& image, int quality = 95);  // libjpeg
 std::string encode_idx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data);
 std::string gzip(const std::string& bytes);
 
+// A zip archive (.npz) with the given entries (name, bytes); deflated or stored.
+void write_zip(const std::filesystem::path& path,
+               const std::vector<std::pair<std::string, std::string>>& entries, bool deflate);
+
 }  // namespace nnfi::testing
