@@ -130,6 +130,10 @@ Expected<std::unique_ptr<Dataset>> open_dataset(const DatasetOptions& options,
 // digest, rewriting it with the same size and mtime does not. A missing file hashes as missing.
 std::string dataset_fingerprint(const DatasetOptions& options);
 
+// Checks the form of a spec string (kind and number of paths) without reading any file; the
+// error says which forms are accepted.
+Status check_dataset_spec(const std::string& spec);
+
 // Fills scale, mean, std and bgr from preprocessing.preset (and clears preset). Errors: an
 // unknown preset, or a preset together with an explicit scale/mean/std/bgr.
 Expected<Preprocessing> resolve_preset(const Preprocessing& preprocessing);

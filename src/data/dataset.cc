@@ -129,6 +129,10 @@ Expected<std::vector<std::filesystem::path>> dataset_files(const DatasetOptions&
 
 }  // namespace data
 
+Status check_dataset_spec(const std::string& spec) {
+  return data::parse_data_spec(spec).status();
+}
+
 Expected<Preprocessing> resolve_preset(const Preprocessing& preprocessing) {
   Preprocessing p = preprocessing;
   if (p.preset.empty()) return p;
