@@ -1,4 +1,4 @@
-// Reference kernels Selu, HardSigmoid, Softplus, Gelu: golden values (numpy
+// Reference kernels Selu, HardSigmoid, Softplus, Gelu, ThresholdedRelu: golden values (numpy
 // float64 formulas evaluated offline and hard-coded), NaN/Inf propagation and
 // what prepare rejects.
 #include <gtest/gtest.h>
@@ -41,6 +41,67 @@ TEST(ActivationMore, SeluPropagatesNaNAndInf) {
 
 TEST(ActivationMore, SeluRejectsIntInput) {
   std::string error = prepare_error(OpType::kSelu, {Tensor::from_vector<int32_t>({1}, {1})});
+  EXPECT_TRUE(contains(error, "expected float32")) << error;
+}
+
+TEST(ActivationMore, HardSigmoidGolden) {
+  Tensor x = floats({-3, -1, 0, 0.5f, 2, 10}, {2, 3});
+  EXPECT_TRUE(tensors_close(run1(OpType::kHardSigmoid, {x}),
+                            floats({0, 0.3f, 0.5f, 0.6f, 0.9f, 1}, {2, 3})));
+  // Keras 3's hard_sigmoid: relu6(x + 3) / 6.
+  Attributes attrs = with("alpha", 1.0 / 6.0);
+  attrs.set("beta", 0.5);
+  EXPECT_TRUE(tensors_close(run1(OpType::kHardSigmoid, {x}, attrs),
+                            floats({0, 0.33333333f, 0.5f, 0.58333333f, 0.83333333f, 1}, {2, 3})));
+  Tensor nan = run1(OpType::kHardSigmoid, {floats({kNaN}, {1})});
+  EXPECT_TRUE(std::isnan(nan.data<float>()[0]));
+}
+
+TEST(ActivationMore, SoftplusGoldenAndLargeInputs) {
+  Tensor y = run1(OpType::kSoftplus, {floats({-3, -1, 0, 0.5f, 2, 10}, {6})});
+  EXPECT_TRUE(tensors_close(
+      y, floats({0.04858735f, 0.31326169f, 0.69314718f, 0.97407698f, 2.12692801f, 10.0000454f},
+                {6})));
+  // No overflow to Inf for large x, no flush to 0 too early for very negative x.
+  Tensor big = run1(OpType::kSoftplus, {floats({100, 1000, -100, kInf, -kInf, kNaN}, {6})});
+  EXPECT_EQ(big.data<float>()[0], 100.0f);
+  EXPECT_EQ(big.data<float>()[1], 1000.0f);
+  EXPECT_NEAR(big.data<float>()[2], 3.7200760e-44f, 1e-45f);
+  EXPECT_EQ(big.data<float>()[3], kInf);
+  EXPECT_EQ(big.data<float>()[4], 0.0f);
+  EXPECT_TRUE(std::isnan(big.data<float>()[5]));
+}
+
+TEST(ActivationMore, GeluExactAndTanh) {
+  Tensor x = floats({-3, -1, 0, 0.5f, 2, 10}, {6});
+  EXPECT_TRUE(tensors_close(
+      run1(OpType::kGelu, {x}),
+      floats({-0.00404969f, -0.15865525f, 0, 0.34573123f, 1.95449974f, 10}, {6})));
+  EXPECT_TRUE(tensors_close(
+      run1(OpType::kGelu, {x}, with("approximate", std::string("tanh"))),
+      floats({-0.00363739f, -0.15880801f, 0, 0.34571401f, 1.95459769f, 10}, {6})));
+  Tensor nan = run1(OpType::kGelu, {floats({kNaN}, {1})});
+  EXPECT_TRUE(std::isnan(nan.data<float>()[0]));
+}
+
+TEST(ActivationMore, GeluRejectsUnknownApproximation) {
+  std::string error = prepare_error(OpType::kGelu, {floats({1}, {1})},
+                                    with("approximate", std::string("fast")));
+  EXPECT_TRUE(contains(error, "approximate")) << error;
+}
+
+TEST(ActivationMore, ThresholdedReluIsStrictAndKeepsNaN) {
+  Tensor y = run1(OpType::kThresholdedRelu, {floats({-1, 0.5f, 0.75f, 2, kNaN}, {5})},
+                  with("alpha", 0.5));
+  EXPECT_EQ(y.data<float>()[0], 0.0f);
+  EXPECT_EQ(y.data<float>()[1], 0.0f);  // x == alpha gives 0, as Keras's x * (x > t)
+  EXPECT_EQ(y.data<float>()[2], 0.75f);
+  EXPECT_EQ(y.data<float>()[3], 2.0f);
+  EXPECT_TRUE(std::isnan(y.data<float>()[4]));
+}
+
+TEST(ActivationMore, SoftplusRejectsInt64Input) {
+  std::string error = prepare_error(OpType::kSoftplus, {Tensor::from_vector<int64_t>({1}, {1})});
   EXPECT_TRUE(contains(error, "expected float32")) << error;
 }
 
