@@ -41,6 +41,12 @@ struct EvalOptions {
   bool json = false;
 };
 
+struct SitesOptions {
+  std::string model;
+  std::string kind = "all";  // node, layer, weight, input or all
+  bool json = false;
+};
+
 // A sub-command: its CLI11 app and what runs when it was the one parsed. Each
 // cmd_*.cc adds its own with add_<name>_command; its options live in the closure.
 struct Command {
@@ -50,6 +56,7 @@ struct Command {
 Command add_inspect_command(CLI::App& app);
 Command add_infer_command(CLI::App& app);
 Command add_eval_command(CLI::App& app);
+Command add_sites_command(CLI::App& app);
 
 // An integer option >= `minimum`; CLI11's own number checks print a range
 // up to DBL_MAX, which reads badly.
@@ -58,6 +65,7 @@ CLI::Validator integer_at_least(int64_t minimum);
 Status run_inspect(const InspectOptions& options);
 Status run_infer(const InferOptions& options);
 Status run_eval(const EvalOptions& options);
+Status run_sites(const SitesOptions& options);
 // "" when `spec` is a valid --data value, else what is wrong (for CLI11).
 std::string check_data_spec(const std::string& spec);
 

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
       cli::add_inspect_command(app),
       cli::add_infer_command(app),
       cli::add_eval_command(app),
+      cli::add_sites_command(app),
   };
 
   try {
