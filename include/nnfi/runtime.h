@@ -26,6 +26,10 @@ struct PlanOptions {
   // Use optimised kernels (oneDNN) where one covers the node; otherwise every
   // node runs its reference kernel.
   bool use_fast_kernels = true;
+  // Nodes that always run their reference kernel. Fast kernels copy their
+  // weights when the plan is made; reference kernels read them at every run,
+  // so a weight swapped in with Executor::bind_value (a weight fault) is seen.
+  std::vector<NodeId> reference_nodes;
 };
 
 class Plan {
@@ -92,6 +96,13 @@ class Executor {
   const Tensor& value(ValueId value) const { return *values_[value]; }
   // Overwrites a value (dtype and shape must match), e.g. a golden activation.
   Status set_value(ValueId value, const Tensor& tensor);
+
+  // Makes `value` read from `tensor` (same dtype and shape; the caller keeps it
+  // alive) instead of its own buffer or the plan's constant, until
+  // unbind_value. For weight faults: a corrupted copy of a weight, seen by
+  // consumers planned with reference kernels (PlanOptions::reference_nodes).
+  Status bind_value(ValueId value, Tensor* tensor);
+  void unbind_value(ValueId value);
 
   // Runs every node of the plan in order.
   Status run();

@@ -56,6 +56,23 @@ Status Executor::set_value(ValueId value, const Tensor& tensor) {
   return Status::ok();
 }
 
+Status Executor::bind_value(ValueId value, Tensor* tensor) {
+  const Tensor& current = *values_[value];
+  if (tensor == nullptr || tensor->dtype() != current.dtype() ||
+      tensor->shape() != current.shape()) {
+    return invalid_argument("value '" + plan_->graph().values[value].name + "' expects " +
+                            std::string(dtype_name(current.dtype())) + " " +
+                            shape_to_string(current.shape()) + " to be bound");
+  }
+  values_[value] = tensor;
+  return Status::ok();
+}
+
+void Executor::unbind_value(ValueId value) {
+  const Tensor* constant = plan_->constant_value(value);
+  values_[value] = constant != nullptr ? const_cast<Tensor*>(constant) : &owned_[value];
+}
+
 Status Executor::run_node(NodeId id) {
   if (plan_->node_folded(id)) return Status::ok();
   const Node& node = plan_->graph().nodes[id];

@@ -36,6 +36,10 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
   }
   plan->consumers_.resize(g.values.size());
   plan->fast_kernels_.resize(g.nodes.size());
+  std::vector<bool> reference_only(g.nodes.size(), false);
+  for (NodeId node : options.reference_nodes) {
+    if (node >= 0 && static_cast<size_t>(node) < g.nodes.size()) reference_only[node] = true;
+  }
   std::vector<kernels::TensorInfo> inputs;
   std::vector<kernels::TensorInfo> outputs;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
@@ -43,7 +47,7 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
     for (ValueId input : node.inputs) {
       if (input != kNoValue) plan->consumers_[input].push_back(static_cast<NodeId>(n));
     }
-    if (plan->node_folded_[n] || !options.use_fast_kernels) continue;
+    if (plan->node_folded_[n] || !options.use_fast_kernels || reference_only[n]) continue;
     kernels::FastKernelFactory factory = kernels::fast_kernel_factory(node.op);
     if (factory == nullptr) continue;
     inputs.clear();

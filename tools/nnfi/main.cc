@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
       cli::add_infer_command(app),
       cli::add_eval_command(app),
       cli::add_sites_command(app),
+      cli::add_run_command(app),
+      cli::add_replay_command(app),
   };
 
   try {

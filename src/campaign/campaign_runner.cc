@@ -1,0 +1,318 @@
+// nnfi::run_campaign: golden run once per batch, then every pending unit
+// (setting x repetition) of the batch on the threads, then one transaction
+// with the batch's results. Resuming skips the units the store already has.
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
+
+#include "campaign/campaign_setup.h"
+#include "campaign/fault_sampling.h"
+#include "campaign/progress.h"
+#include "campaign/result_store.h"
+#include "campaign/summary.h"
+#include "campaign/trial_engine.h"
+#include "nnfi/campaign.h"
+
+namespace nnfi {
+namespace campaign {
+namespace {
+
+struct UnitWork {
+  size_t setting = 0;  // index into PreparedCampaign::settings
+  int64_t repetition = 0;
+};
+
+struct UnitOutcome {
+  UnitRow row;
+  std::vector<FaultRow> faults;
+  Status status;
+};
+
+int single_bit(uint64_t before, uint64_t after) {
+  const uint64_t flipped = before ^ after;
+  return std::popcount(flipped) == 1 ? std::countr_zero(flipped) : -1;
+}
+
+void record_trial(const PreparedSetting& setting, int64_t repetition, int64_t image,
+                  const Trial& trial, FaultRecording recording, std::vector<FaultRow>& faults) {
+  if (recording == FaultRecording::kNone) return;
+  if (recording == FaultRecording::kNonMasked && trial.outcome == Outcome::kMasked) return;
+  for (const AppliedFault& applied : trial.applied) {
+    const SettingSite& site = setting.group.sites[applied.site];
+    FaultRow row;
+    row.experiment = setting.experiment;
+    row.setting = setting.setting;
+    row.repetition = repetition;
+    row.image = image;
+    row.site = site.site.name;
+    row.site_key = static_cast<int64_t>(site.key);
+    row.element = applied.fault.element;
+    row.before = applied.fault.before;
+    row.after = applied.fault.after;
+    row.bit = single_bit(applied.fault.before, applied.fault.after);
+    row.outcome = trial.outcome;
+    faults.push_back(row);
+  }
+}
+
+// Computes one unit on this thread's engine.
+UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& setting,
+                     int64_t repetition, int64_t batch_index, const GoldenBatch& golden,
+                     const std::vector<bool>& golden_correct, TrialEngine& engine) {
+  UnitOutcome outcome;
+  UnitRow& row = outcome.row;
+  row.experiment = setting.experiment;
+  row.setting = setting.setting;
+  row.repetition = repetition;
+  row.batch = batch_index;
+  row.images = golden.rows;
+  const UnitKey key{campaign.seed, setting.experiment, setting.setting, repetition, batch_index};
+  const ExperimentSpec& experiment = *setting.spec;
+  const std::vector<SettingSite>& sites = setting.group.sites;
+
+  std::vector<Trial> trials =
+      sample_activation_trials(key, experiment.mode, setting.amount, sites, golden.ids);
+
+  // Groups of trials that share weight bindings: [0] none, then per-image ones.
+  struct TrialGroup {
+    std::vector<WeightFault> weights;
+    std::vector<Trial> trials;
+  };
+  std::vector<TrialGroup> groups(1);
+  std::vector<WeightFault> permanent;
+  if (!setting.repetition_weights.empty()) {
+    permanent = sample_repetition_weight_faults(key, experiment.mode, setting.amount, sites,
+                                                setting.repetition_weights, setting.models,
+                                                *campaign.plan_for_weights);
+  }
+  if (!permanent.empty()) {
+    // Every image runs with the corrupted weights, plus its own activation faults.
+    std::vector<Trial> all(static_cast<size_t>(golden.rows));
+    for (int64_t r = 0; r < golden.rows; ++r) all[r].row = r;
+    for (Trial& trial : trials) all[trial.row].faults = std::move(trial.faults);
+    groups[0].trials = std::move(all);
+    groups[0].weights = std::move(permanent);
+  } else {
+    groups[0].trials = std::move(trials);
+  }
+  if (!setting.inference_weights.empty()) {
+    // An image with its own weight fault runs alone with its own weights.
+    std::vector<Trial> remaining;
+    std::vector<Trial> by_row(static_cast<size_t>(golden.rows));
+    std::vector<bool> has(static_cast<size_t>(golden.rows), false);
+    for (Trial& trial : groups[0].trials) {
+      has[trial.row] = true;
+      by_row[trial.row] = std::move(trial);
+    }
+    for (int64_t r = 0; r < golden.rows; ++r) {
+      std::vector<WeightFault> own =
+          sample_image_weight_faults(key, setting.amount, sites, setting.inference_weights,
+                                     setting.models, *campaign.plan_for_weights, golden.ids[r]);
+      if (own.empty()) {
+        if (has[r]) remaining.push_back(std::move(by_row[r]));
+        continue;
+      }
+      TrialGroup group;
+      group.weights = std::move(own);
+      Trial trial = has[r] ? std::move(by_row[r]) : Trial{};
+      trial.row = r;
+      group.trials.push_back(std::move(trial));
+      groups.push_back(std::move(group));
+    }
+    groups[0].trials = std::move(remaining);
+  }
+
+  std::vector<bool> faulted(static_cast<size_t>(golden.rows), false);
+  std::vector<int64_t> top1(golden.top1);
+  const bool first_batch = batch_index == 0;
+  for (TrialGroup& group : groups) {
+    if (group.trials.empty()) continue;
+    std::vector<WeightBinding> bindings;
+    for (WeightFault& weight : group.weights) {
+      bindings.push_back({sites[weight.site].site.value, &weight.corrupted});
+    }
+    outcome.status =
+        engine.run(golden, setting.resume, sites, setting.models, bindings, group.trials);
+    if (!outcome.status.is_ok()) return outcome;
+    // Weight faults: the trial also records them (a permanent one once, in batch 0).
+    const bool per_image = &group != &groups[0];
+    for (Trial& trial : group.trials) {
+      faulted[trial.row] = true;
+      top1[trial.row] = trial.top1;
+      switch (trial.outcome) {
+        case Outcome::kMasked: ++row.masked; break;
+        case Outcome::kBenign: ++row.benign; break;
+        case Outcome::kSdc: ++row.sdc; break;
+        case Outcome::kNonFinite: ++row.nonfinite; break;
+      }
+      row.faults += static_cast<int64_t>(trial.applied.size());
+      record_trial(setting, repetition, golden.ids[trial.row], trial, campaign.record_faults,
+                   outcome.faults);
+    }
+    for (const WeightFault& weight : group.weights) {
+      if (!per_image && !first_batch) continue;
+      Trial record;  // the weight fault, with the worst outcome it caused
+      record.outcome = Outcome::kMasked;
+      for (const Trial& trial : group.trials)
+        record.outcome = std::max(record.outcome, trial.outcome);
+      for (const ElementFault& fault : weight.faults)
+        record.applied.push_back({weight.site, fault});
+      row.faults += static_cast<int64_t>(weight.faults.size());
+      const int64_t image = per_image ? golden.ids[group.trials[0].row] : -1;
+      record_trial(setting, repetition, image, record, campaign.record_faults, outcome.faults);
+    }
+  }
+  for (int64_t r = 0; r < golden.rows; ++r) {
+    if (faulted[r]) {
+      ++row.faulted;
+      if (top1[r] == golden.labels[r]) ++row.correct;
+      if (top1[r] == golden.top1[r]) ++row.agree;
+    } else {
+      if (golden_correct[r]) ++row.correct;
+      ++row.agree;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace
+}  // namespace campaign
+
+Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
+  using namespace campaign;
+  if (options.threads > 0) omp_set_num_threads(options.threads);
+  const int threads = omp_get_max_threads();
+  NNFI_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCampaign> prepared,
+                        prepare_campaign(spec, options.engine, threads));
+  PreparedCampaign& campaign = *prepared;
+
+  std::error_code ignored;
+  std::filesystem::create_directories(options.out_dir, ignored);
+  if (!std::filesystem::is_directory(options.out_dir)) {
+    return io_error(options.out_dir.string() + ": cannot create the results folder");
+  }
+  NNFI_ASSIGN_OR_RETURN(std::unique_ptr<ResultStore> store,
+                        ResultStore::open(options.out_dir / "results.sqlite", campaign.identity));
+  const int64_t images = campaign.dataset->size();
+  const int64_t batch_size = spec.batch;
+  const int64_t batches = (images + batch_size - 1) / batch_size;
+  nlohmann::json layout = {{"batches", batches}, {"images", images}, {"batch", batch_size}};
+  for (const ExperimentSpec& experiment : spec.experiments) {
+    layout["repetitions"].push_back(experiment.repetitions);
+  }
+  NNFI_RETURN_IF_ERROR(store->begin());
+  for (const SettingRow& row : campaign.setting_rows) NNFI_RETURN_IF_ERROR(store->put_setting(row));
+  NNFI_RETURN_IF_ERROR(store->set_campaign_value("layout", layout.dump()));
+  NNFI_RETURN_IF_ERROR(store->set_campaign_value("source", spec.source.string()));
+  NNFI_RETURN_IF_ERROR(store->set_campaign_value("spec", campaign_spec_to_json(spec)));
+  NNFI_RETURN_IF_ERROR(store->set_campaign_value("model", spec.model.string()));
+  NNFI_RETURN_IF_ERROR(store->set_campaign_value("data", campaign.dataset->description()));
+  NNFI_RETURN_IF_ERROR(store->commit());
+
+  // What is already there (a resumed run).
+  std::set<std::tuple<int64_t, int64_t, int64_t, int64_t>> done;
+  NNFI_ASSIGN_OR_RETURN(std::vector<UnitRow> existing, store->units());
+  for (const UnitRow& row : existing) {
+    done.insert({row.experiment, row.setting, row.repetition, row.batch});
+  }
+  int64_t units_total = 0;
+  for (const PreparedSetting& setting : campaign.settings) {
+    units_total += setting.spec->repetitions * batches;
+  }
+  Progress progress(options.progress, units_total, static_cast<int64_t>(done.size()));
+
+  std::vector<std::unique_ptr<TrialEngine>> engines;
+  for (int t = 0; t < threads; ++t) {
+    engines.push_back(std::make_unique<TrialEngine>(*campaign.trial_plans, campaign.trial_rows));
+  }
+  std::map<int64_t, std::unique_ptr<Executor>> golden_executors;
+
+  for (int64_t b = 0; b < batches; ++b) {
+    std::vector<UnitWork> work;
+    for (size_t s = 0; s < campaign.settings.size(); ++s) {
+      const PreparedSetting& setting = campaign.settings[s];
+      for (int64_t r = 0; r < setting.spec->repetitions; ++r) {
+        if (!done.count({setting.experiment, setting.setting, r, b})) work.push_back({s, r});
+      }
+    }
+    if (work.empty()) continue;
+    const int64_t first = b * batch_size;
+    const auto golden_start = std::chrono::steady_clock::now();
+    NNFI_ASSIGN_OR_RETURN(DataBatch data,
+                          campaign.dataset->read(first, std::min(batch_size, images - first)));
+    for (const std::string& reason : data.skip_reasons) progress.note("skipped: " + reason);
+    GoldenBatch golden;
+    golden.rows = static_cast<int64_t>(data.ids.size());
+    golden.ids = data.ids;
+    golden.labels = data.labels;
+    golden.fetch = campaign.fetch;
+    golden.classes = campaign.classes;
+    std::vector<bool> golden_correct;
+    if (golden.rows > 0) {
+      auto& executor = golden_executors[golden.rows];
+      if (!executor) {
+        NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan,
+                              campaign.trial_plans->get(golden.rows));
+        executor = std::make_unique<Executor>(plan);
+      }
+      NNFI_RETURN_IF_ERROR(executor->set_input(campaign.feed_index, data.inputs));
+      NNFI_RETURN_IF_ERROR(executor->run());
+      golden.executor = executor.get();
+      const float* scores = executor->value(campaign.fetch).data<float>();
+      for (int64_t r = 0; r < golden.rows; ++r) {
+        const int64_t top = top1_index(scores + r * golden.classes, golden.classes);
+        golden.top1.push_back(top);
+        golden_correct.push_back(top == golden.labels[r]);
+      }
+    }
+    BatchRow batch_row{
+        b,
+        first,
+        golden.rows,
+        data.skipped,
+        0,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - golden_start).count()};
+    for (bool correct : golden_correct) batch_row.golden_correct += correct ? 1 : 0;
+
+    std::vector<UnitOutcome> outcomes(work.size());
+    if (golden.rows > 0) {
+#pragma omp parallel for schedule(dynamic, 1)
+      for (size_t w = 0; w < work.size(); ++w) {
+        const PreparedSetting& setting = campaign.settings[work[w].setting];
+        outcomes[w] = run_unit(campaign, setting, work[w].repetition, b, golden, golden_correct,
+                               *engines[omp_get_thread_num()]);
+      }
+    } else {
+      for (size_t w = 0; w < work.size(); ++w) {
+        const PreparedSetting& setting = campaign.settings[work[w].setting];
+        outcomes[w].row = UnitRow{setting.experiment, setting.setting, work[w].repetition, b};
+      }
+    }
+    int64_t faulty_inferences = 0;
+    NNFI_RETURN_IF_ERROR(store->begin());
+    Status written = store->put_batch(batch_row);
+    for (const UnitOutcome& outcome : outcomes) {
+      if (written.is_ok()) written = outcome.status;
+      if (written.is_ok()) written = store->put_unit(outcome.row);
+      for (const FaultRow& fault : outcome.faults) {
+        if (written.is_ok()) written = store->put_fault(fault);
+      }
+      faulty_inferences += outcome.row.faulted;
+    }
+    if (!written.is_ok()) {
+      (void)store->rollback();
+      return written;
+    }
+    NNFI_RETURN_IF_ERROR(store->commit());
+    progress.advance(static_cast<int64_t>(work.size()), faulty_inferences);
+  }
+  progress.finish();
+  return write_summary(*store, options.out_dir);
+}
+
+}  // namespace nnfi

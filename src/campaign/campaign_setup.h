@@ -1,0 +1,53 @@
+// Everything a campaign run needs, worked out once before the first batch:
+// the model and its plans, the data set, every setting with its sites, fault
+// models and resume plan, and the identity the result store checks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "campaign/result_store.h"
+#include "campaign/targets.h"
+#include "campaign/trial_engine.h"
+#include "nnfi/campaign.h"
+#include "nnfi/dataset.h"
+
+namespace nnfi::campaign {
+
+struct PreparedSetting {
+  int64_t experiment = 0, setting = 0;
+  const ExperimentSpec* spec = nullptr;
+  SiteGroup group;
+  double amount = 0;                      // p, or k for exactly-k
+  std::vector<const FaultModel*> models;  // per site of the group
+  ResumePlan resume;
+  std::vector<int> repetition_weights;  // weight sites corrupted for a whole repetition
+  std::vector<int> inference_weights;   // weight sites corrupted per image
+};
+
+struct PreparedCampaign {
+  const CampaignSpec* spec = nullptr;
+  std::shared_ptr<const Graph> graph;
+  size_t feed_index = 0;
+  ValueId feed = kNoValue, fetch = kNoValue;
+  int64_t classes = 0;
+  std::unique_ptr<Dataset> dataset;
+  std::unique_ptr<PlanCache> trial_plans;
+  std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes
+  int64_t trial_rows = 1;
+  uint64_t seed = 0;
+  FaultRecording record_faults = FaultRecording::kAll;
+  std::vector<PreparedSetting> settings;
+  std::vector<SettingRow> setting_rows;
+  CampaignIdentity identity;
+};
+
+Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec& spec,
+                                                             Engine engine, int threads);
+
+// A hex digest of a model file's bytes (a directory: of every file in it).
+Expected<std::string> model_fingerprint(const std::filesystem::path& path);
+
+}  // namespace nnfi::campaign

@@ -1,0 +1,285 @@
+#include "campaign/trial_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+namespace nnfi::campaign {
+namespace {
+
+// Copies row `from` of `source` ([rows, ...]) into row `to` of `target`.
+// False when the two do not share a leading batch axis with equal rows.
+bool copy_row(const Tensor& source, int64_t source_rows, int64_t from, Tensor& target,
+              int64_t target_rows, int64_t to) {
+  if (source.rank() == 0 || target.rank() == 0 || source.dim(0) != source_rows ||
+      target.dim(0) != target_rows || source.dtype() != target.dtype()) {
+    return false;
+  }
+  const size_t row_bytes = source.num_bytes() / static_cast<size_t>(source_rows);
+  if (row_bytes * static_cast<size_t>(target_rows) != target.num_bytes()) return false;
+  std::memcpy(static_cast<char*>(target.raw_data()) + row_bytes * to,
+              static_cast<const char*>(source.raw_data()) + row_bytes * from, row_bytes);
+  return true;
+}
+
+TensorView row_view(Tensor& tensor, int64_t rows, int64_t row) {
+  const int64_t per_row = tensor.num_elements() / rows;
+  const size_t element_bytes = dtype_size(tensor.dtype());
+  return TensorView{static_cast<char*>(tensor.raw_data()) + element_bytes * per_row * row,
+                    tensor.dtype(), per_row};
+}
+
+// Injects the pending faults of a chunk when the sites' nodes have run.
+class InjectionHook : public Hook {
+ public:
+  InjectionHook(const std::vector<SettingSite>& sites, const std::vector<const FaultModel*>& models,
+                const ResumePlan& resume, Trial* trials, int64_t count, int64_t rows)
+      : sites_(sites),
+        models_(models),
+        resume_(resume),
+        trials_(trials),
+        count_(count),
+        rows_(rows) {}
+
+  std::vector<NodeId> nodes_to_observe(const Plan&) override { return resume_.observed; }
+
+  Status on_node_done(NodeId node, std::span<Tensor* const> outputs) override {
+    const Graph& graph = *graph_;
+    for (size_t s = 0; s < sites_.size(); ++s) {
+      const Site& site = sites_[s].site;
+      if (site.node != node || site.kind == SiteKind::kWeight) continue;
+      const std::vector<ValueId>& node_outputs = graph.nodes[node].outputs;
+      auto position = std::find(node_outputs.begin(), node_outputs.end(), site.value);
+      if (position == node_outputs.end()) continue;
+      inject_site(static_cast<int>(s), *outputs[position - node_outputs.begin()]);
+    }
+    return Status::ok();
+  }
+
+  // Injects every pending fault at site `s` into `tensor` (rows_ rows).
+  void inject_site(int s, Tensor& tensor) {
+    for (int64_t t = 0; t < count_; ++t) {
+      Trial& trial = trials_[t];
+      for (const PendingFault& pending : trial.faults) {
+        if (pending.site != s) continue;
+        TensorView view = row_view(tensor, rows_, t);
+        int64_t offset = 0;
+        if (pending.fixed_element >= 0 && pending.fixed_element < view.elements) {
+          offset = pending.fixed_element;
+          view.data = static_cast<char*>(view.data) + dtype_size(view.dtype) * offset;
+          view.elements = 1;
+        }
+        RandomStream rng(pending.key, pending.first_draw);
+        for (ElementFault fault : inject_fault(*models_[s], view, rng)) {
+          fault.element += offset;
+          trial.applied.push_back({s, fault});
+        }
+      }
+    }
+  }
+
+  void set_graph(const Graph* graph) { graph_ = graph; }
+
+ private:
+  const std::vector<SettingSite>& sites_;
+  const std::vector<const FaultModel*>& models_;
+  const ResumePlan& resume_;
+  Trial* trials_;
+  int64_t count_;
+  int64_t rows_;
+  const Graph* graph_ = nullptr;
+};
+
+}  // namespace
+
+Expected<std::shared_ptr<const Plan>> PlanCache::get(int64_t rows) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = plans_.find(rows);
+  if (found != plans_.end()) return found->second;
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < graph_->inputs.size(); ++i) {
+    const Value& input = graph_->values[graph_->inputs[i]];
+    Shape shape;
+    if (i == feed_index_) {
+      shape.push_back(rows);
+      shape.insert(shape.end(), sample_shape_.begin(), sample_shape_.end());
+    } else {
+      // Other inputs are fed zeros with their own shape (unknown dims: the batch, else 1).
+      shape = input.shape;
+      for (size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] < 0) shape[d] = d == 0 ? rows : 1;
+      }
+    }
+    shapes.push_back(std::move(shape));
+  }
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, Plan::create(graph_, shapes, options_));
+  plans_[rows] = plan;
+  return std::shared_ptr<const Plan>(plan);
+}
+
+Expected<int64_t> PlanCache::bytes_per_image() {
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, get(1));
+  int64_t bytes = 0;
+  for (size_t v = 0; v < graph_->values.size(); ++v) {
+    const auto id = static_cast<ValueId>(v);
+    if (plan->constant_value(id) != nullptr || plan->value_dtype(id) == DType::kUndefined) continue;
+    bytes += shape_num_elements(plan->value_shape(id)) *
+             static_cast<int64_t>(dtype_size(plan->value_dtype(id)));
+  }
+  return bytes;
+}
+
+ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
+                            ValueId fetch) {
+  const Graph& graph = plan.graph();
+  ResumePlan resume;
+  std::set<NodeId> observed;
+  std::vector<ValueId> changed;
+  std::vector<NodeId> producers;
+  for (const SettingSite& setting_site : sites) {
+    const Site& site = setting_site.site;
+    changed.push_back(site.value);
+    if (site.kind != SiteKind::kWeight && site.kind != SiteKind::kInput) {
+      producers.push_back(site.node);
+      observed.insert(site.node);
+    }
+  }
+  std::vector<bool> run(graph.nodes.size(), false);
+  if (engine == Engine::kNaive) {
+    std::fill(run.begin(), run.end(), true);
+  } else {
+    for (NodeId node : producers) run[node] = true;
+    for (NodeId node : plan.downstream_nodes(changed)) run[node] = true;
+  }
+  std::vector<bool> produced(graph.values.size(), false);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (!run[n] || plan.node_folded(static_cast<NodeId>(n))) continue;
+    resume.nodes.push_back(static_cast<NodeId>(n));
+    for (ValueId output : graph.nodes[n].outputs) produced[output] = true;
+  }
+  std::set<ValueId> frontier;
+  for (NodeId node : resume.nodes) {
+    for (ValueId input : graph.nodes[node].inputs) {
+      if (input == kNoValue || produced[input] || plan.constant_value(input) != nullptr) continue;
+      frontier.insert(input);
+    }
+  }
+  if (!produced[fetch] && plan.constant_value(fetch) == nullptr) frontier.insert(fetch);
+  // Input sites are corrupted in the frontier copy itself.
+  for (const SettingSite& setting_site : sites) {
+    if (setting_site.site.kind == SiteKind::kInput) frontier.insert(setting_site.site.value);
+  }
+  resume.frontier.assign(frontier.begin(), frontier.end());
+  resume.observed.assign(observed.begin(), observed.end());
+  return resume;
+}
+
+int64_t top1_index(const float* scores, int64_t classes) {
+  int64_t best = 0;
+  for (int64_t c = 0; c < classes; ++c) {
+    if (std::isnan(scores[c])) return c;
+    if (scores[c] > scores[best]) best = c;
+  }
+  return best;
+}
+
+int64_t trial_rows_for_memory(int64_t bytes_per_image, int64_t batch, int threads,
+                              int64_t budget_bytes) {
+  // Executors exist for 1, 2, 4, ... rows up to the cap: about twice the cap
+  // in images per thread.
+  const int64_t per_thread = budget_bytes / std::max(1, threads);
+  int64_t rows = std::max<int64_t>(1, per_thread / std::max<int64_t>(1, 2 * bytes_per_image));
+  return std::clamp<int64_t>(rows, 1, batch);
+}
+
+Expected<Executor*> TrialEngine::executor_for(int64_t rows) {
+  auto found = executors_.find(rows);
+  if (found != executors_.end()) return found->second.get();
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, plans_.get(rows));
+  auto executor = std::make_unique<Executor>(plan);
+  Executor* pointer = executor.get();
+  executors_[rows] = std::move(executor);
+  return pointer;
+}
+
+Status TrialEngine::run(const GoldenBatch& golden, const ResumePlan& resume,
+                        const std::vector<SettingSite>& sites,
+                        const std::vector<const FaultModel*>& models,
+                        const std::vector<WeightBinding>& bindings, std::vector<Trial>& trials) {
+  for (size_t first = 0; first < trials.size(); first += static_cast<size_t>(max_rows_)) {
+    const int64_t count = std::min<int64_t>(max_rows_, static_cast<int64_t>(trials.size() - first));
+    NNFI_RETURN_IF_ERROR(
+        run_chunk(golden, resume, sites, models, bindings, trials.data() + first, count));
+  }
+  return Status::ok();
+}
+
+Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
+                              const std::vector<SettingSite>& sites,
+                              const std::vector<const FaultModel*>& models,
+                              const std::vector<WeightBinding>& bindings, Trial* trials,
+                              int64_t count) {
+  // The smallest power of two that holds the chunk (fewer plans, less waste).
+  int64_t rows = 1;
+  while (rows < count) rows *= 2;
+  rows = std::min(rows, std::max(max_rows_, count));
+  NNFI_ASSIGN_OR_RETURN(Executor * executor, executor_for(rows));
+  const Graph& graph = executor->plan().graph();
+
+  // Golden rows of the trials into the frontier; spare rows repeat the first.
+  for (ValueId value : resume.frontier) {
+    const Tensor& source = golden.executor->value(value);
+    Tensor& target = executor->value(value);
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t from = trials[std::min(r, count - 1)].row;
+      if (!copy_row(source, golden.rows, from, target, rows, r)) {
+        return unsupported("value '" + graph.values[value].name + "' of shape " +
+                           shape_to_string(source.shape()) +
+                           " does not have the batch as its first axis; a trial cannot start "
+                           "from its golden rows (use --engine naive)");
+      }
+    }
+  }
+  InjectionHook hook(sites, models, resume, trials, count, rows);
+  hook.set_graph(&graph);
+  // Input sites: corrupt the copied input rows before anything runs.
+  for (size_t s = 0; s < sites.size(); ++s) {
+    if (sites[s].site.kind == SiteKind::kInput) {
+      hook.inject_site(static_cast<int>(s), executor->value(sites[s].site.value));
+    }
+  }
+  for (const WeightBinding& binding : bindings) {
+    NNFI_RETURN_IF_ERROR(executor->bind_value(binding.value, binding.tensor));
+  }
+  executor->clear_hooks();
+  executor->add_hook(&hook);
+  Status status = executor->run_nodes(resume.nodes);
+  executor->clear_hooks();
+  for (const WeightBinding& binding : bindings) executor->unbind_value(binding.value);
+  NNFI_RETURN_IF_ERROR(status);
+
+  const Tensor& output = executor->value(golden.fetch);
+  const Tensor& golden_output = golden.executor->value(golden.fetch);
+  const int64_t classes = golden.classes;
+  for (int64_t t = 0; t < count; ++t) {
+    Trial& trial = trials[t];
+    const float* scores = output.data<float>() + t * classes;
+    const float* reference = golden_output.data<float>() + trial.row * classes;
+    trial.top1 = top1_index(scores, classes);
+    if (std::memcmp(scores, reference, sizeof(float) * static_cast<size_t>(classes)) == 0) {
+      trial.outcome = Outcome::kMasked;
+      continue;
+    }
+    bool finite = true;
+    for (int64_t c = 0; c < classes; ++c) finite = finite && std::isfinite(scores[c]);
+    if (!finite) {
+      trial.outcome = Outcome::kNonFinite;
+    } else {
+      trial.outcome = trial.top1 == golden.top1[trial.row] ? Outcome::kBenign : Outcome::kSdc;
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace nnfi::campaign

@@ -1,0 +1,132 @@
+// Faulty inferences ("trials") against a golden batch. The golden run keeps
+// every value of the batch; a trial resumes at the injected sites with golden
+// values for everything not downstream of them (DESIGN.md principles 1-3),
+// on branching graphs too, and runs many trials of the same setting together
+// in one smaller batch (principle 6). The naive engine re-runs the whole model
+// for each trial instead: the reference the cached-prefix path is tested
+// against, bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "campaign/result_store.h"
+#include "campaign/targets.h"
+#include "nnfi/campaign.h"
+#include "nnfi/fault.h"
+#include "nnfi/runtime.h"
+
+namespace nnfi::campaign {
+
+// Plans for each batch size, shared by threads (a Plan is immutable).
+class PlanCache {
+ public:
+  PlanCache(std::shared_ptr<const Graph> graph, size_t feed_index, Shape sample_shape,
+            PlanOptions options)
+      : graph_(std::move(graph)),
+        feed_index_(feed_index),
+        sample_shape_(std::move(sample_shape)),
+        options_(std::move(options)) {}
+  Expected<std::shared_ptr<const Plan>> get(int64_t rows);
+  const Graph& graph() const { return *graph_; }
+  std::shared_ptr<const Graph> graph_ptr() const { return graph_; }
+  // Bytes of all computed values for one image (from the batch-1 plan).
+  Expected<int64_t> bytes_per_image();
+
+ private:
+  std::shared_ptr<const Graph> graph_;
+  size_t feed_index_;
+  Shape sample_shape_;
+  PlanOptions options_;
+  std::mutex mutex_;
+  std::map<int64_t, std::shared_ptr<const Plan>> plans_;
+};
+
+// The fault-free run of one batch, kept for the trials.
+struct GoldenBatch {
+  int64_t rows = 0;
+  std::vector<int64_t> ids;  // data set example ids
+  std::vector<int64_t> labels;
+  Executor* executor = nullptr;  // holds every value of the batch
+  ValueId fetch = kNoValue;
+  std::vector<int64_t> top1;
+  std::vector<bool> finite;
+  int64_t classes = 0;
+};
+
+// A fault to place in one trial at one of the setting's sites.
+struct PendingFault {
+  int site = 0;                // index into the setting's sites
+  RandomKey key;               // the stream its element and bits come from
+  uint64_t first_draw = 0;     // where in that stream
+  int64_t fixed_element = -1;  // >= 0: at this element of the image's slice, else drawn
+};
+
+struct AppliedFault {
+  int site = 0;
+  ElementFault fault;  // element: index into the image's slice of the site
+};
+
+struct Trial {
+  int64_t row = 0;  // row of the golden batch
+  std::vector<PendingFault> faults;
+  // Results.
+  std::vector<AppliedFault> applied;
+  Outcome outcome = Outcome::kMasked;
+  int64_t top1 = -1;
+};
+
+// A weight replaced for the trials of one run (a weight fault).
+struct WeightBinding {
+  ValueId value = kNoValue;
+  Tensor* tensor = nullptr;
+};
+
+// Which nodes a setting's trials re-run and which golden values they start
+// from. Computed once per setting.
+struct ResumePlan {
+  std::vector<NodeId> nodes;      // in plan order
+  std::vector<ValueId> frontier;  // golden values the nodes read
+  std::vector<NodeId> observed;   // producers of the activation sites
+};
+
+// `fetch` is always re-run or copied from golden, so a fault that cannot
+// reach it reads as masked.
+ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
+                            ValueId fetch);
+
+// Index of the largest element, the first of equals; a NaN wins (numpy's argmax).
+int64_t top1_index(const float* scores, int64_t classes);
+
+// Runs trials for one thread. Not thread-safe: one engine per thread.
+class TrialEngine {
+ public:
+  TrialEngine(PlanCache& plans, int64_t max_rows) : plans_(plans), max_rows_(max_rows) {}
+
+  // Runs `trials` (any number; chunked by max_rows) of one setting: fills
+  // applied, outcome and top1. `models[i]` is the fault of sites[i].
+  Status run(const GoldenBatch& golden, const ResumePlan& resume,
+             const std::vector<SettingSite>& sites, const std::vector<const FaultModel*>& models,
+             const std::vector<WeightBinding>& bindings, std::vector<Trial>& trials);
+
+ private:
+  Status run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
+                   const std::vector<SettingSite>& sites,
+                   const std::vector<const FaultModel*>& models,
+                   const std::vector<WeightBinding>& bindings, Trial* trials, int64_t count);
+  Expected<Executor*> executor_for(int64_t rows);
+
+  PlanCache& plans_;
+  int64_t max_rows_;
+  std::map<int64_t, std::unique_ptr<Executor>> executors_;
+};
+
+// Rows a trial batch may have so that `threads` executors fit in `budget`
+// bytes, between 1 and `batch`.
+int64_t trial_rows_for_memory(int64_t bytes_per_image, int64_t batch, int threads,
+                              int64_t budget_bytes);
+
+}  // namespace nnfi::campaign

@@ -1,0 +1,120 @@
+// nnfi run: run (or resume) a fault-injection campaign file.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "common.h"
+#include "data_flags.h"
+#include "nnfi/campaign.h"
+
+namespace nnfi::cli {
+namespace {
+
+struct RunCommandOptions {
+  std::string campaign;
+  std::string out;
+  int threads = 0;
+  std::string engine = "cached";
+  std::string model;
+  std::string feed;
+  std::string fetch;
+  DataFlags data;
+  bool quiet = false;
+};
+
+// The default results folder: beside the working directory, named after the file.
+std::filesystem::path default_out_dir(const std::string& campaign) {
+  return std::filesystem::path(std::filesystem::path(campaign).stem().string() + "-results");
+}
+
+void print_summary(const std::filesystem::path& out_dir) {
+  std::ifstream file(out_dir / "summary.json");
+  nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+  if (summary.is_discarded()) return;
+  const auto& golden = summary["golden"];
+  std::printf("golden accuracy: %.2f%% (%lld/%lld)\n", 100.0 * golden["accuracy"].get<double>(),
+              static_cast<long long>(golden["correct"].get<int64_t>()),
+              static_cast<long long>(golden["images"].get<int64_t>()));
+  for (const auto& experiment : summary["experiments"]) {
+    std::printf("\nexperiment %s (metric: %s)\n", experiment["name"].get<std::string>().c_str(),
+                experiment["metric"].get<std::string>().c_str());
+    std::printf("  %-28s %8s %9s %8s %8s %8s %7s %7s\n", "group", "p", "accuracy", "std", "min",
+                "max", "masked", "sdc");
+    for (const auto& setting : experiment["settings"]) {
+      const auto& accuracy = setting["accuracy"];
+      const auto& outcomes = setting["outcomes"];
+      const double faulted = std::max<double>(1.0, setting["faulted_inferences"].get<double>());
+      std::printf("  %-28.28s %8.4g %8.2f%% %7.2f%% %7.2f%% %7.2f%% %6.1f%% %6.1f%%\n",
+                  setting["group"].get<std::string>().c_str(), setting["probability"].get<double>(),
+                  100 * accuracy["mean"].get<double>(), 100 * accuracy["std"].get<double>(),
+                  100 * accuracy["min"].get<double>(), 100 * accuracy["max"].get<double>(),
+                  100 * outcomes["masked"].get<double>() / faulted,
+                  100 * outcomes["sdc"].get<double>() / faulted);
+    }
+    for (const auto& fit : experiment["fits"]) {
+      std::printf("  fit %-24.24s slope %.4f  intercept %.4f  R^2 %.3f\n",
+                  fit["group"].get<std::string>().c_str(), fit["slope"].get<double>(),
+                  fit["intercept"].get<double>(), fit["r2"].get<double>());
+    }
+  }
+  if (!summary["complete"].get<bool>()) {
+    std::printf("\nincomplete: %lld units missing (run the same command again to resume)\n",
+                static_cast<long long>(summary["missing_units"].get<int64_t>()));
+  }
+}
+
+Status run_run(const RunCommandOptions& options) {
+  NNFI_ASSIGN_OR_RETURN(CampaignSpec spec, load_campaign_file(options.campaign));
+  if (!options.model.empty()) spec.model = options.model;
+  if (!options.feed.empty()) spec.feed = options.feed;
+  if (!options.fetch.empty()) spec.fetch = options.fetch;
+  if (!options.data.data.empty()) {
+    if (spec.data_given) {
+      return invalid_argument("--data: " + options.campaign +
+                              " has its own data section; give one or the other");
+    }
+    NNFI_ASSIGN_OR_RETURN(spec.data, dataset_options_from_flags(options.data));
+    spec.data_given = true;
+  }
+  RunOptions run;
+  run.out_dir =
+      options.out.empty() ? default_out_dir(options.campaign) : std::filesystem::path(options.out);
+  run.threads = options.threads;
+  run.engine = options.engine == "naive" ? Engine::kNaive : Engine::kCachedPrefix;
+  run.progress = !options.quiet;
+  NNFI_RETURN_IF_ERROR(run_campaign(spec, run));
+  print_summary(run.out_dir);
+  std::printf("\nresults: %s (summary.json, settings.csv, repetitions.csv, results.sqlite)\n",
+              run.out_dir.string().c_str());
+  return Status::ok();
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunCommandOptions>();
+  CLI::App* command =
+      app.add_subcommand("run", "Run or resume a fault-injection campaign (docs/campaign.md)");
+  command->add_option("campaign", options->campaign, "Campaign file (.yaml)")->required();
+  command->add_option("--out,-o", options->out,
+                      "Results folder (default: <campaign name>-results); an interrupted run "
+                      "resumes there");
+  command->add_option("--threads", options->threads, "Threads (default: all cores)")
+      ->check(integer_at_least(1));
+  command
+      ->add_option("--engine", options->engine,
+                   "cached: resume faulty inferences at the injected node; naive: re-run the "
+                   "whole model (the reference)")
+      ->check(CLI::IsMember({"cached", "naive"}))
+      ->capture_default_str();
+  command->add_option("--model", options->model, "Model file (overrides the campaign's)");
+  command->add_option("--feed", options->feed, "Graph input fed the images");
+  command->add_option("--fetch", options->fetch, "Value holding the class scores");
+  // The data set flags of nnfi eval, for campaign files without a data section.
+  add_data_flags(command, options->data);
+  command->add_flag("--quiet,-q", options->quiet, "No progress lines");
+  return {command, [options] { return run_run(*options); }};
+}
+
+}  // namespace nnfi::cli
