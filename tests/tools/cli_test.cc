@@ -1,6 +1,5 @@
 // End-to-end tests of the nnfi program: runs the built binary and checks its
 // output, its files and its exit codes (0 ok, 1 error, 2 bad usage).
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "core/temp_files.h"
+#include "support/cli_runner.h"
 #include "nnfi/data.h"
 #include "support/test_support.h"
 
@@ -19,51 +19,17 @@ namespace {
 using testing::fixtures_dir;
 using testing::TempDirTest;
 
-struct RunResult {
-  int code = -1;  // exit status; 128 + signal when killed by one
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Single-quotes an argument for /bin/sh.
-std::string quoted(const std::string& text) {
-  std::string result = "'";
-  for (char c : text) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return result + "'";
-}
+using RunResult = testing::CliResult;
+using testing::read_text;
 
 class CliTest : public TempDirTest {
  protected:
-  RunResult nnfi(const std::vector<std::string>& args) {
-    std::string command = quoted(NNFI_BINARY_PATH);
-    // Appended piecewise: "literal" + std::string&& here trips GCC 12's false -Wrestrict.
-    for (const std::string& arg : args) command.append(" ").append(quoted(arg));
-    command.append(" >").append(quoted(path("stdout").string()));
-    command.append(" 2>").append(quoted(path("stderr").string()));
-    const int status = std::system(command.c_str());
-    RunResult result;
-    if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.code = 128 + WTERMSIG(status);
-    result.out = read_text(path("stdout"));
-    result.err = read_text(path("stderr"));
-    return result;
-  }
+  RunResult nnfi(const std::vector<std::string>& args) { return testing::run_nnfi(args, dir_); }
 
   // An error run: the given exit code and exactly one "nnfi: error: " line
   // on stderr that contains every one of `expected`.
   void expect_error(const RunResult& result, int code, const std::vector<std::string>& expected) {
-    EXPECT_EQ(result.code, code) << result.err;
-    EXPECT_EQ(result.err.rfind("nnfi: error: ", 0), 0u) << result.err;
-    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
-    for (const std::string& text : expected) {
-      EXPECT_NE(result.err.find(text), std::string::npos)
-          << "'" << text << "' not in: " << result.err;
-    }
+    EXPECT_TRUE(testing::is_cli_error(result, code, expected));
   }
 
   static std::string mnist8() { return (fixtures_dir() / "onnx/mnist-8.onnx").string(); }

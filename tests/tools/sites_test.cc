@@ -1,6 +1,4 @@
 // End-to-end tests of `nnfi sites`: the table, --kind, --json, and errors.
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <fstream>
 #include <iterator>
@@ -9,6 +7,7 @@
 #include <vector>
 
 #include "core/temp_files.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace nnfi {
@@ -16,38 +15,11 @@ namespace {
 
 using testing::TempDirTest;
 
-struct SitesRun {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string sh_quoted(const std::string& text) {
-  std::string result = "'";
-  for (char c : text) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return result + "'";
-}
+using SitesRun = testing::CliResult;
 
 class SitesCliTest : public TempDirTest {
  protected:
-  SitesRun nnfi(const std::vector<std::string>& args) {
-    std::string command = sh_quoted(NNFI_BINARY_PATH);
-    for (const std::string& arg : args) command.append(" ").append(sh_quoted(arg));
-    command.append(" >").append(sh_quoted(path("stdout").string()));
-    command.append(" 2>").append(sh_quoted(path("stderr").string()));
-    const int status = std::system(command.c_str());
-    SitesRun result;
-    if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) result.code = 128 + WTERMSIG(status);
-    result.out = slurp(path("stdout"));
-    result.err = slurp(path("stderr"));
-    return result;
-  }
+  SitesRun nnfi(const std::vector<std::string>& args) { return testing::run_nnfi(args, dir_); }
 
   static std::string fashion() {
     return std::string(NNFI_SOURCE_DIR) + "/examples/fashion_mnist/fashion_mnist_cnn.onnx";
