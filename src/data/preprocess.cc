@@ -8,8 +8,9 @@ namespace {
 
 bool channel_like(int64_t dim) { return dim == 1 || dim == 3; }
 
+// "[28, 28]" for gray images, "[32, 32, 3]" for colour ones.
 std::string size_text(int64_t height, int64_t width, int64_t channels) {
-  return std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(channels);
+  return shape_to_string(channels == 1 ? Shape{height, width} : Shape{height, width, channels});
 }
 
 }  // namespace
@@ -115,7 +116,9 @@ Expected<Geometry> resolve_geometry(const Shape& model_input, const Preprocessin
                        "or [N, values])");
   }
   if ((model_h >= 0 && model_h != height) || (model_w >= 0 && model_w != width)) {
-    const std::string target = std::to_string(model_h) + "x" + std::to_string(model_w);
+    const std::string target = model_h >= 0 && model_w >= 0
+                                   ? std::to_string(model_h) + "x" + std::to_string(model_w)
+                                   : std::string("HxW");
     return invalid_argument(data_name + " gives images of " +
                             size_text(height, width, g.channels) + " (example shape " +
                             shape_to_string(g.example_shape) + ") but the model input has shape " +
