@@ -1,0 +1,159 @@
+// End-to-end tests of `nnfi run` and `nnfi replay`: a campaign killed with
+// SIGKILL at a random moment resumes to the same summary as an uninterrupted
+// run; config and usage errors name file, line and key.
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/temp_files.h"
+#include "support/cli_runner.h"
+
+namespace nnfi {
+namespace {
+
+using testing::CliResult;
+using testing::is_cli_error;
+
+const char* kData = "/usr/share/datasets/fashion-mnist/";
+
+std::string fashion_campaign(int64_t limit) {
+  const std::string data = std::string("idx:") + kData + "t10k-images-idx3-ubyte.gz," + kData +
+                           "t10k-labels-idx1-ubyte.gz";
+  return "model: " + std::string(NNFI_SOURCE_DIR) +
+         "/examples/fashion_mnist/fashion_mnist_cnn.onnx\n"
+         "data: {spec: \"" +
+         data + "\", limit: " + std::to_string(limit) +
+         "}\n"
+         "seed: 5\nbatch: 16\n"
+         "experiments:\n"
+         "  - name: sweep\n"
+         "    target: {layers: each}\n"
+         "    fault: {model: bitflip}\n"
+         "    probability: [0.5, 1.0]\n"
+         "    repetitions: 2\n";
+}
+
+int64_t batches_done(const std::filesystem::path& store) {
+  sqlite3* db = nullptr;
+  int64_t count = 0;
+  if (sqlite3_open_v2(store.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM batches", -1, &statement, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      count = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_finalize(statement);
+  }
+  sqlite3_close(db);
+  return count;
+}
+
+nlohmann::json summary_of(const std::filesystem::path& out) {
+  std::ifstream file(out / "summary.json");
+  return nlohmann::json::parse(file, nullptr, false);
+}
+
+class RunCli : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    if (!std::filesystem::exists(std::string(kData) + "t10k-images-idx3-ubyte.gz")) {
+      GTEST_SKIP() << "dataset-fashion-mnist is not installed (scripts/setup installs it)";
+    }
+  }
+  CliResult nnfi(const std::vector<std::string>& args) { return testing::run_nnfi(args, dir_); }
+};
+
+TEST_F(RunCli, KilledRunResumesToTheSameSummary) {
+  const std::string campaign = write_file("campaign.yaml", fashion_campaign(256)).string();
+  const CliResult whole = nnfi({"run", campaign, "--out", path("whole").string(), "-q"});
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  EXPECT_NE(whole.out.find("golden accuracy:"), std::string::npos) << whole.out;
+
+  const std::filesystem::path killed = path("killed");
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    execl(NNFI_BINARY_PATH, NNFI_BINARY_PATH, "run", campaign.c_str(), "--out",
+          killed.c_str(), "-q", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it once a few batches are in, i.e. in the middle of a later one.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (batches_done(killed / "results.sqlite") < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before it could be killed";
+  const int64_t done_when_killed = batches_done(killed / "results.sqlite");
+  EXPECT_GE(done_when_killed, 3);
+  EXPECT_LT(done_when_killed, 16);  // 256 images in batches of 16
+
+  const CliResult resumed = nnfi({"run", campaign, "--out", killed.string()});
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming:"), std::string::npos) << resumed.err;
+  const nlohmann::json a = summary_of(path("whole"));
+  const nlohmann::json b = summary_of(killed);
+  ASSERT_FALSE(a.is_discarded());
+  ASSERT_FALSE(b.is_discarded());
+  EXPECT_EQ(a["experiments"], b["experiments"]);
+  EXPECT_EQ(a["golden"], b["golden"]);
+  EXPECT_TRUE(b["complete"].get<bool>());
+}
+
+TEST_F(RunCli, RunsAndReplaysAFault) {
+  const std::string campaign = write_file("campaign.yaml", fashion_campaign(32)).string();
+  const CliResult run = nnfi({"run", campaign, "--out", path("out").string(), "-q"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  for (const char* file : {"summary.json", "settings.csv", "repetitions.csv", "results.sqlite"}) {
+    EXPECT_TRUE(std::filesystem::exists(path("out") / file)) << file;
+  }
+  const CliResult replay = nnfi({"replay", path("out").string(), "--fault", "1"});
+  ASSERT_EQ(replay.code, 0) << replay.err;
+  EXPECT_NE(replay.out.find("fault 1: experiment 'sweep'"), std::string::npos) << replay.out;
+  EXPECT_NE(replay.out.find("output: top-1"), std::string::npos) << replay.out;
+  EXPECT_TRUE(is_cli_error(nnfi({"replay", path("out").string(), "--fault", "99999999"}), 1,
+                           {"no fault with id 99999999"}));
+  EXPECT_TRUE(is_cli_error(nnfi({"replay", path("nowhere").string(), "--fault", "1"}), 1,
+                           {"no results here"}));
+}
+
+TEST_F(RunCli, ConfigErrorsNameFileLineAndKey) {
+  const std::string campaign =
+      write_file("bad.yaml", fashion_campaign(32) + "    metric: top5\n").string();
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--out", path("out").string()}), 1,
+                           {"bad.yaml:11", "experiments[0].metric",
+                            "expected one of ground_truth, golden, got 'top5'"}));
+}
+
+TEST_F(RunCli, RefusesAChangedCampaign) {
+  const std::string campaign = write_file("campaign.yaml", fashion_campaign(16)).string();
+  ASSERT_EQ(nnfi({"run", campaign, "--out", path("out").string(), "-q"}).code, 0);
+  write_file("campaign.yaml", fashion_campaign(32));
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--out", path("out").string()}), 1,
+                           {"holds results of another campaign", "changed"}));
+}
+
+TEST_F(RunCli, UsageErrors) {
+  const std::string campaign = write_file("campaign.yaml", fashion_campaign(16)).string();
+  EXPECT_TRUE(is_cli_error(nnfi({"run", path("missing.yaml").string()}), 1, {"cannot open"}));
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--engine", "turbo"}), 2, {"--engine"}));
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--data", "idx:a,b"}), 1,
+                           {"has its own data section"}));
+}
+
+}  // namespace
+}  // namespace nnfi
