@@ -74,7 +74,8 @@ Expected<Timing> time_case(const Case& c, const Options& options) {
           executors.back()->plan().input_shapes()[0] == batch.inputs.shape()) {
         continue;
       }
-      NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, Plan::create(graph, {batch.inputs.shape()}));
+      NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan,
+                            Plan::create(graph, {batch.inputs.shape()}));
       executors.push_back(std::make_unique<Executor>(plan));
     }
     start = Clock::now();
@@ -120,7 +121,8 @@ int run(const Options& options) {
   }
   cases.push_back(gtsrb);
 
-  std::printf("| data set | model | examples | read s | read images/s | inference s | read/inference |\n");
+  std::printf(
+      "| data set | model | examples | read s | read images/s | inference s | read/inference |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   int failures = 0;
   for (const Case& c : cases) {
@@ -133,8 +135,8 @@ int run(const Options& options) {
     std::printf("| %s | %s | %lld | %.3f | %.0f | %.3f | %.3f |\n", c.name.c_str(),
                 std::filesystem::path(c.model).filename().c_str(),
                 static_cast<long long>(timing->examples), timing->read_seconds,
-                static_cast<double>(timing->examples) / timing->read_seconds,
-                timing->infer_seconds, timing->read_seconds / timing->infer_seconds);
+                static_cast<double>(timing->examples) / timing->read_seconds, timing->infer_seconds,
+                timing->read_seconds / timing->infer_seconds);
   }
   return failures == 0 ? 0 : 1;
 }
@@ -148,7 +150,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", options.batch, "Examples per read and per inference run")
       ->capture_default_str();
   app.add_option("--repeat", options.repeat, "Passes; the best is reported")->capture_default_str();
-  app.add_option("--fixtures", options.fixtures, "The shared fixtures folder")->capture_default_str();
+  app.add_option("--fixtures", options.fixtures, "The shared fixtures folder")
+      ->capture_default_str();
   app.add_option("--fashion-model", options.fashion_model, "Fashion-MNIST model")
       ->capture_default_str();
   app.add_option("--gtsrb-model", options.gtsrb_model, "GTSRB model (default: see the header)");

@@ -39,8 +39,8 @@ enum class DataLayout { kAuto, kNHWC, kNCHW };
 struct Preprocessing {
   int64_t resize_height = 0, resize_width = 0;  // 0: no resize
   ResizeMethod resize_method = ResizeMethod::kBilinear;
-  double central_crop = 0.0;  // fraction of height and width kept (0 or 1: none)
-  double scale = 1.0;         // x * scale, then (x - mean[c]) / std[c]
+  double central_crop = 0.0;      // fraction of height and width kept (0 or 1: none)
+  double scale = 1.0;             // x * scale, then (x - mean[c]) / std[c]
   std::vector<double> mean, std;  // one value per channel, or one for all; empty = 0 / 1
   bool bgr = false, grayscale = false;
   DataLayout layout = DataLayout::kAuto;
@@ -85,7 +85,7 @@ struct DatasetOptions {
   OnError on_error = OnError::kFail;
   // folder: only.
   LabelSource label_from = LabelSource::kAuto;
-  std::string list_file;    // "file,label" lines (or "file label"); relative paths from DIR
+  std::string list_file;  // "file,label" lines (or "file label"); relative paths from DIR
   // Class names, one per line: "name", "N:name" or "N name" (line number or N = its label).
   // Subfolder names and non-numeric labels in a list file are looked up in it.
   std::string labels_file;

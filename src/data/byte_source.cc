@@ -110,7 +110,10 @@ class GzSource : public ByteSource {
 class ZipSource : public ByteSource {
  public:
   ZipSource(std::string name, zip_t* archive, zip_uint64_t index, uint64_t size, bool stored)
-      : ByteSource(std::move(name)), archive_(archive), index_(index), size_(size),
+      : ByteSource(std::move(name)),
+        archive_(archive),
+        index_(index),
+        size_(size),
         stored_(stored) {}
   ~ZipSource() override {
     if (file_ != nullptr) zip_fclose(file_);
@@ -124,8 +127,7 @@ class ZipSource : public ByteSource {
     file_ = zip_fopen_index(archive_, index_, 0);
     position_ = 0;
     if (file_ == nullptr) {
-      return invalid_argument(name_ + ": cannot open the zip entry: " +
-                              zip_strerror(archive_));
+      return invalid_argument(name_ + ": cannot open the zip entry: " + zip_strerror(archive_));
     }
     return Status::ok();
   }
@@ -138,8 +140,7 @@ class ZipSource : public ByteSource {
       if (got <= 0) {
         const uint64_t start = position_;
         position_ += done;
-        return short_read(name_, what, start, size, done,
-                          got < 0 ? zip_file_strerror(file_) : "");
+        return short_read(name_, what, start, size, done, got < 0 ? zip_file_strerror(file_) : "");
       }
       done += static_cast<uint64_t>(got);
     }
@@ -162,8 +163,8 @@ class ZipSource : public ByteSource {
     std::vector<unsigned char> skip(static_cast<size_t>(std::min(position - position_, kChunk)));
     while (position_ < position) {
       const uint64_t step = std::min<uint64_t>(position - position_, skip.size());
-      NNFI_RETURN_IF_ERROR(read(skip.data(), step, "data before offset " +
-                                                      std::to_string(position)));
+      NNFI_RETURN_IF_ERROR(
+          read(skip.data(), step, "data before offset " + std::to_string(position)));
     }
     return Status::ok();
   }
@@ -216,10 +217,9 @@ Expected<std::unique_ptr<ByteSource>> open_zip_entry_source(const std::filesyste
     zip_discard(zip);
     return not_found(archive.string() + ": no entry named '" + entry + "'");
   }
-  auto source = std::make_unique<ZipSource>(archive.string() + ":" + entry, zip,
-                                            static_cast<zip_uint64_t>(index), stat.size,
-                                            (stat.valid & ZIP_STAT_COMP_METHOD) != 0 &&
-                                                stat.comp_method == ZIP_CM_STORE);
+  auto source = std::make_unique<ZipSource>(
+      archive.string() + ":" + entry, zip, static_cast<zip_uint64_t>(index), stat.size,
+      (stat.valid & ZIP_STAT_COMP_METHOD) != 0 && stat.comp_method == ZIP_CM_STORE);
   NNFI_RETURN_IF_ERROR(source->open_entry());
   return std::unique_ptr<ByteSource>(std::move(source));
 }

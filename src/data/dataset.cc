@@ -1,4 +1,6 @@
 // open_dataset(): the spec string, presets, and the reader for each kind; fingerprints.
+#include "nnfi/dataset.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -7,7 +9,6 @@
 
 #include "data/image_dataset.h"
 #include "data/preprocess.h"
-#include "nnfi/dataset.h"
 
 namespace nnfi {
 namespace data {
@@ -96,8 +97,9 @@ Expected<DataSpec> parse_data_spec(const std::string& spec) {
   if (parsed.kind == "idx") {
     if (parsed.parts.size() == 1) parsed.parts = idx_files_in(parsed.parts[0]);
     if (parsed.parts.size() != 2) {
-      return bad("idx:IMAGES,LABELS (two IDX files), or idx:DIR holding t10k-images-idx3-ubyte"
-                 "[.gz] and t10k-labels-idx1-ubyte[.gz]");
+      return bad(
+          "idx:IMAGES,LABELS (two IDX files), or idx:DIR holding t10k-images-idx3-ubyte"
+          "[.gz] and t10k-labels-idx1-ubyte[.gz]");
     }
   }
   if (parsed.kind == "npy") {
@@ -129,9 +131,7 @@ Expected<std::vector<std::filesystem::path>> dataset_files(const DatasetOptions&
 
 }  // namespace data
 
-Status check_dataset_spec(const std::string& spec) {
-  return data::parse_data_spec(spec).status();
-}
+Status check_dataset_spec(const std::string& spec) { return data::parse_data_spec(spec).status(); }
 
 Expected<Preprocessing> resolve_preset(const Preprocessing& preprocessing) {
   Preprocessing p = preprocessing;
@@ -203,17 +203,15 @@ std::string dataset_fingerprint(const DatasetOptions& options) {
   digest.add("nnfi-dataset-1");
   digest.add(options.spec);
   // Every option that changes what is fed, one digest field each.
-  for (double value : {static_cast<double>(p.resize_height), static_cast<double>(p.resize_width),
-                       static_cast<double>(p.resize_method), p.central_crop, p.scale,
-                       static_cast<double>(p.bgr), static_cast<double>(p.grayscale),
-                       static_cast<double>(p.layout), static_cast<double>(options.offset),
-                       static_cast<double>(options.limit), static_cast<double>(options.sample),
-                       static_cast<double>(options.sample_seed),
-                       static_cast<double>(options.label_offset),
-                       static_cast<double>(options.num_classes),
-                       static_cast<double>(options.roi_crop),
-                       static_cast<double>(options.on_error),
-                       static_cast<double>(options.label_from)}) {
+  for (double value :
+       {static_cast<double>(p.resize_height), static_cast<double>(p.resize_width),
+        static_cast<double>(p.resize_method), p.central_crop, p.scale, static_cast<double>(p.bgr),
+        static_cast<double>(p.grayscale), static_cast<double>(p.layout),
+        static_cast<double>(options.offset), static_cast<double>(options.limit),
+        static_cast<double>(options.sample), static_cast<double>(options.sample_seed),
+        static_cast<double>(options.label_offset), static_cast<double>(options.num_classes),
+        static_cast<double>(options.roi_crop), static_cast<double>(options.on_error),
+        static_cast<double>(options.label_from)}) {
     digest.add(data::number(value));
   }
   digest.add(std::to_string(options.sample_seed));  // exact, beyond a double's 53 bits
@@ -251,7 +249,8 @@ std::string describe_model_input(const Shape& model_input) {
   if (example.size() == 3) {
     Expected<bool> channels_first =
         data::channels_first_for(example, DataLayout::kAuto, model_input);
-    if (!channels_first) return "tensor " + shape_to_string(model_input) + " (channel axis unclear)";
+    if (!channels_first)
+      return "tensor " + shape_to_string(model_input) + " (channel axis unclear)";
     const bool first = *channels_first;
     const int64_t c = first ? example[0] : example[2];
     return "image " + dim(first ? example[1] : example[0]) + "x" +
@@ -262,7 +261,8 @@ std::string describe_model_input(const Shape& model_input) {
     return "image " + dim(example[0]) + "x" + dim(example[1]) + ", 1 channel (no channel axis)" +
            batch;
   }
-  if (example.size() == 1) return "vector of " + dim(example[0]) + " values (flattened image)" + batch;
+  if (example.size() == 1)
+    return "vector of " + dim(example[0]) + " values (flattened image)" + batch;
   return "tensor " + shape_to_string(model_input) + " (not an image batch)";
 }
 

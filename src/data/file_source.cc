@@ -118,8 +118,8 @@ std::unique_ptr<ImageSource> make_file_source(std::string kind, std::string loca
                                               std::vector<FileEntry> entries,
                                               std::vector<std::filesystem::path> metadata,
                                               bool roi_crop) {
-  return std::make_unique<FileImageSource>(std::move(kind), std::move(location),
-                                           std::move(entries), std::move(metadata), roi_crop);
+  return std::make_unique<FileImageSource>(std::move(kind), std::move(location), std::move(entries),
+                                           std::move(metadata), roi_crop);
 }
 
 Expected<std::vector<TextRow>> read_table(const std::filesystem::path& path, char delimiter) {

@@ -69,7 +69,8 @@ class LabelMap {
         if (start == std::string::npos) continue;
       }
       std::string name = line.substr(start);
-      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back())))
+        name.pop_back();
       // The whole name, its first word ("n01440764 tench" -> "n01440764") and the part before
       // a comma ("tench, Tinca tinca" -> "tench") all find it; the first line wins.
       names_.emplace(name, label);
@@ -139,7 +140,8 @@ fs::path find_list_file(const fs::path& directory, const std::string& labels_fil
 
 Expected<std::vector<FileEntry>> list_entries(const fs::path& list, const fs::path& directory,
                                               const LabelMap& names) {
-  NNFI_ASSIGN_OR_RETURN(std::vector<TextRow> rows, read_table(list, guess_delimiter(first_line_of(list))));
+  NNFI_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+                        read_table(list, guess_delimiter(first_line_of(list))));
   std::vector<FileEntry> entries;
   for (size_t r = 0; r < rows.size(); ++r) {
     const TextRow& row = rows[r];
@@ -152,8 +154,8 @@ Expected<std::vector<FileEntry>> list_entries(const fs::path& list, const fs::pa
       continue;
     }
     if (row.fields.size() != 2) {
-      e.error = e.origin + ": " + std::to_string(row.fields.size()) +
-                " fields, expected 2 (file, label)";
+      e.error =
+          e.origin + ": " + std::to_string(row.fields.size()) + " fields, expected 2 (file, label)";
     } else {
       e.image = directory / row.fields[0];
       e.label = parse_label(row.fields[1], names, e.origin, &e.error);
@@ -212,8 +214,7 @@ Expected<std::unique_ptr<ImageSource>> open_folder_source(const fs::path& direct
       const std::string name = folder.filename().string();
       e.label = index++;
       if (!names.empty() && !names.find(name, &e.label)) {
-        e.error = folder.string() + ": class folder '" + name + "' is not named in " +
-                  names.path();
+        e.error = folder.string() + ": class folder '" + name + "' is not named in " + names.path();
       }
       for (const fs::path& image : image_files(folder, true)) {
         e.image = image;

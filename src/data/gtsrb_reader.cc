@@ -45,32 +45,34 @@ Expected<std::unique_ptr<ImageSource>> open_gtsrb_source(const std::filesystem::
   NNFI_ASSIGN_OR_RETURN(std::filesystem::path csv, find_csv(location));
   const std::string where = csv.string();
   const char delimiter = guess_delimiter(first_line_of(csv));
-  NNFI_ASSIGN_OR_RETURN(std::vector<TextRow> rows, read_table(csv, delimiter == 0 ? ';' : delimiter));
+  NNFI_ASSIGN_OR_RETURN(std::vector<TextRow> rows,
+                        read_table(csv, delimiter == 0 ? ';' : delimiter));
   if (rows.empty()) return invalid_argument(where + ": empty CSV (expected a header line)");
   const std::vector<std::string>& header = rows[0].fields;
   const int filename = column(header, "Filename"), path = column(header, "Path");
   const int class_id = column(header, "ClassId");
   const int width = column(header, "Width"), height = column(header, "Height");
-  const int roi[4] = {column(header, "Roi.X1"), column(header, "Roi.Y1"),
-                      column(header, "Roi.X2"), column(header, "Roi.Y2")};
+  const int roi[4] = {column(header, "Roi.X1"), column(header, "Roi.Y1"), column(header, "Roi.X2"),
+                      column(header, "Roi.Y2")};
   if ((filename < 0 && path < 0) || class_id < 0) {
     return invalid_argument(where + " line " + std::to_string(rows[0].line) +
                             ": the header needs a Filename (or Path) column and a ClassId "
                             "column, found '" +
                             first_line_of(csv) + "'");
   }
-  const bool has_roi = width >= 0 && height >= 0 &&
-                       std::all_of(roi, roi + 4, [](int c) { return c >= 0; });
+  const bool has_roi =
+      width >= 0 && height >= 0 && std::all_of(roi, roi + 4, [](int c) { return c >= 0; });
   if (options.roi_crop && !has_roi) {
-    return invalid_argument(where + ": the ROI crop needs the columns Width, Height, Roi.X1, "
+    return invalid_argument(where +
+                            ": the ROI crop needs the columns Width, Height, Roi.X1, "
                             "Roi.Y1, Roi.X2 and Roi.Y2");
   }
   // Official: Filename relative to the CSV's folder (or its Images/); Kaggle: Path from DIR.
   const std::filesystem::path base = csv.parent_path();
   std::error_code ec;
   const bool images_below =
-      filename >= 0 && std::filesystem::is_directory(base / "Images", ec) &&
-      rows.size() > 1 && static_cast<size_t>(filename) < rows[1].fields.size() &&
+      filename >= 0 && std::filesystem::is_directory(base / "Images", ec) && rows.size() > 1 &&
+      static_cast<size_t>(filename) < rows[1].fields.size() &&
       !std::filesystem::exists(base / rows[1].fields[static_cast<size_t>(filename)], ec);
 
   std::vector<FileEntry> entries;
@@ -109,20 +111,19 @@ Expected<std::unique_ptr<ImageSource>> open_gtsrb_source(const std::filesystem::
         e.has_roi = true;
         e.csv_width = values[0], e.csv_height = values[1];
         e.roi_x1 = values[2], e.roi_y1 = values[3], e.roi_x2 = values[4], e.roi_y2 = values[5];
-        if (options.roi_crop && (e.csv_width == 0 || e.csv_height == 0 || e.roi_x2 < e.roi_x1 ||
-                                 e.roi_y2 < e.roi_y1 || e.roi_x2 >= e.csv_width ||
-                                 e.roi_y2 >= e.csv_height)) {
+        if (options.roi_crop &&
+            (e.csv_width == 0 || e.csv_height == 0 || e.roi_x2 < e.roi_x1 || e.roi_y2 < e.roi_y1 ||
+             e.roi_x2 >= e.csv_width || e.roi_y2 >= e.csv_height)) {
           e.error = e.origin + ": the ROI (" + field(roi[0]) + "," + field(roi[1]) + ")-(" +
-                    field(roi[2]) + "," + field(roi[3]) + ") does not lie in the " +
-                    field(width) + "x" + field(height) + " image";
+                    field(roi[2]) + "," + field(roi[3]) + ") does not lie in the " + field(width) +
+                    "x" + field(height) + " image";
         }
       }
     }
     if (e.error.empty()) e.error = missing_file_error(e.image, e.origin);
     entries.push_back(std::move(e));
   }
-  return make_file_source("gtsrb", location.string(), std::move(entries), {csv},
-                          options.roi_crop);
+  return make_file_source("gtsrb", location.string(), std::move(entries), {csv}, options.roi_crop);
 }
 
 }  // namespace nnfi::data

@@ -35,7 +35,8 @@ class IdxSource : public ImageSource {
     }
     const size_t rank = header.shape.size();
     if (rank < 2 || rank > 4) {
-      return invalid_argument(where + ": IDX images must have rank 2 to 4 ([N, H, W] or "
+      return invalid_argument(where +
+                              ": IDX images must have rank 2 to 4 ([N, H, W] or "
                               "[N, H, W, C] or [N, values]), found rank " +
                               std::to_string(rank));
     }
@@ -72,8 +73,9 @@ class IdxSource : public ImageSource {
           where + ": " + (total < expected ? "truncated" : "unexpected bytes after the data in") +
           " IDX file: the header's shape " + shape_to_string(header.shape) + " needs " +
           std::to_string(expected) + " bytes, the file holds " + std::to_string(total) +
-          (total < expected ? " (" + std::to_string((total - std::min(total, data_offset_)) /
-                                                    std::max<uint64_t>(image_bytes_, 1)) +
+          (total < expected ? " (" +
+                                  std::to_string((total - std::min(total, data_offset_)) /
+                                                 std::max<uint64_t>(image_bytes_, 1)) +
                                   " complete images)"
                             : ""));
     }
@@ -100,9 +102,7 @@ class IdxSource : public ImageSource {
   std::string kind() const override { return "idx"; }
   std::string location() const override { return images_path_.string(); }
   std::optional<SourceShape> known_shape() const override { return shape_; }
-  std::vector<std::filesystem::path> files() const override {
-    return {images_path_, labels_path_};
-  }
+  std::vector<std::filesystem::path> files() const override { return {images_path_, labels_path_}; }
 
  private:
   std::filesystem::path images_path_, labels_path_;

@@ -1,14 +1,15 @@
 // PNG (libpng) and JPEG (libjpeg-turbo). Both libraries report errors by longjmp, so each
 // decode keeps its C++ objects outside the setjmp frame and builds the Image afterwards.
-#include <png.h>
-// jpeglib.h needs FILE and size_t declared first.
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 
+// jpeglib.h needs FILE and size_t declared first; jerror.h (the warning codes) comes after it.
+// clang-format off
+#include <png.h>
 #include <jpeglib.h>
-// jerror.h after jpeglib.h: it names the warning codes (JWRN_JPEG_EOF).
 #include <jerror.h>
+// clang-format on
 
 #include "data/image.h"
 
@@ -144,8 +145,7 @@ bool jpeg_decode(const unsigned char* data, size_t size, JpegError& error, uint3
   *height = info.output_height;
   *channels = info.output_components;
   if (*width > kMaxSide || *height > kMaxSide) {
-    std::snprintf(error.message, sizeof(error.message), "size %ux%u is too large", *width,
-                  *height);
+    std::snprintf(error.message, sizeof(error.message), "size %ux%u is too large", *width, *height);
     jpeg_destroy_decompress(&info);
     return false;
   }

@@ -40,8 +40,7 @@ class ImageDataset : public Dataset {
       : source_(std::move(source)), options_(options), preprocessing_(preprocessing) {}
 
   Status open(const Shape& model_input) {
-    NNFI_ASSIGN_OR_RETURN(selection_,
-                          select_examples(source_->size(), options_, options_.spec));
+    NNFI_ASSIGN_OR_RETURN(selection_, select_examples(source_->size(), options_, options_.spec));
     const auto selected = static_cast<int64_t>(selection_.size());
     for (int64_t id = 0; id < selected; ++id) {
       const int64_t index = selection_[static_cast<size_t>(id)];
@@ -164,7 +163,7 @@ class ImageDataset : public Dataset {
   std::unique_ptr<ImageSource> source_;
   DatasetOptions options_;
   Preprocessing preprocessing_;
-  std::vector<int64_t> selection_;  // source index of each selected example
+  std::vector<int64_t> selection_;                // source index of each selected example
   std::unordered_map<int64_t, std::string> bad_;  // selected examples known bad (kSkip)
   Geometry geometry_;
 };

@@ -85,7 +85,8 @@ Expected<Image> decode_pnm(const unsigned char* data, size_t size, const std::st
   const size_t samples = image.pixels.size();
   // Samples above 255 (or a maxval below it) are scaled to 0..255, rounding to nearest.
   auto store = [&](size_t i, int64_t value) {
-    image.pixels[i] = static_cast<uint8_t>(maxval == 255 ? value : (value * 255 + maxval / 2) / maxval);
+    image.pixels[i] =
+        static_cast<uint8_t>(maxval == 255 ? value : (value * 255 + maxval / 2) / maxval);
   };
   if (binary) {
     // Exactly one whitespace byte separates the header from the samples.
@@ -103,8 +104,9 @@ Expected<Image> decode_pnm(const unsigned char* data, size_t size, const std::st
     for (size_t i = 0; i < samples; ++i) {
       const int64_t value = bytes_per == 2 ? (in[2 * i] << 8) | in[2 * i + 1] : in[i];
       if (value > maxval) {
-        return bad_image(where, format, "sample " + std::to_string(value) + " exceeds the maximum " +
-                                            std::to_string(maxval));
+        return bad_image(
+            where, format,
+            "sample " + std::to_string(value) + " exceeds the maximum " + std::to_string(maxval));
       }
       store(i, value);
     }
@@ -202,8 +204,9 @@ Expected<Image> decode_bmp(const unsigned char* data, size_t size, const std::st
         const size_t bit = static_cast<size_t>(x) * bits;
         const unsigned index = (row[bit / 8] >> (8 - bits - bit % 8)) & ((1u << bits) - 1);
         if (index >= colors) {
-          return bad_image(where, format, "palette index " + std::to_string(index) +
-                                              " past the " + std::to_string(colors) + " colors");
+          return bad_image(where, format,
+                           "palette index " + std::to_string(index) + " past the " +
+                               std::to_string(colors) + " colors");
         }
         const unsigned char* entry = data + palette_at + 4 * index;
         out[0] = entry[2], out[1] = entry[1], out[2] = entry[0];
@@ -220,8 +223,8 @@ Expected<Image> decode_image(const unsigned char* data, size_t size, const std::
   if (size >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF) {
     return decode_jpeg(data, size, where);
   }
-  if (size >= 2 && data[0] == 'P' && (data[1] == '2' || data[1] == '3' || data[1] == '5' ||
-                                      data[1] == '6')) {
+  if (size >= 2 && data[0] == 'P' &&
+      (data[1] == '2' || data[1] == '3' || data[1] == '5' || data[1] == '6')) {
     return decode_pnm(data, size, where);
   }
   if (size >= 2 && data[0] == 'B' && data[1] == 'M') return decode_bmp(data, size, where);

@@ -97,11 +97,13 @@ Expected<ArrayFile> open_array(std::unique_ptr<ByteSource> source) {
     expected *= static_cast<uint64_t>(d);
   }
   if (total != array.data_offset + expected) {
-    return invalid_argument(where + ": " + (total < array.data_offset + expected ? "truncated" : "unexpected bytes after the data in") +
-                            " .npy file: shape " + shape_to_string(array.shape) + " of " +
-                            header.descr + " needs " + std::to_string(expected) +
-                            " data bytes, found " +
-                            std::to_string(total > array.data_offset ? total - array.data_offset : 0));
+    return invalid_argument(
+        where + ": " +
+        (total < array.data_offset + expected ? "truncated"
+                                              : "unexpected bytes after the data in") +
+        " .npy file: shape " + shape_to_string(array.shape) + " of " + header.descr + " needs " +
+        std::to_string(expected) + " data bytes, found " +
+        std::to_string(total > array.data_offset ? total - array.data_offset : 0));
   }
   array.source = std::move(source);
   return array;
@@ -131,7 +133,8 @@ class NpyDataset : public Dataset {
     labels_.resize(static_cast<size_t>(count));
     errors_.resize(static_cast<size_t>(count));
     for (int64_t i = 0; i < count; ++i) {
-      NNFI_RETURN_IF_ERROR(y.source->read(row.data(), row.size(), "labels row " + std::to_string(i)));
+      NNFI_RETURN_IF_ERROR(
+          y.source->read(row.data(), row.size(), "labels row " + std::to_string(i)));
       double best = element(y, row.data());
       int64_t label = 0;
       for (int64_t k = 1; k < width; ++k) {
@@ -187,7 +190,8 @@ class NpyDataset : public Dataset {
         batch.skip_reasons.push_back(errors_[static_cast<size_t>(index)]);
         continue;
       }
-      NNFI_RETURN_IF_ERROR(x_.source->seek(x_.data_offset + static_cast<uint64_t>(index) * row.size()));
+      NNFI_RETURN_IF_ERROR(
+          x_.source->seek(x_.data_offset + static_cast<uint64_t>(index) * row.size()));
       NNFI_RETURN_IF_ERROR(x_.source->read(row.data(), row.size(), "row " + std::to_string(index)));
       for (int64_t e = 0; e < elements; ++e) {
         values.push_back(static_cast<float>(element(x_, row.data() + e * x_.item)));
@@ -198,7 +202,8 @@ class NpyDataset : public Dataset {
     Shape shape = example_;
     shape.insert(shape.begin(), static_cast<int64_t>(batch.ids.size()));
     batch.inputs = Tensor(DType::kFloat32, shape);
-    if (!values.empty()) std::memcpy(batch.inputs.raw_data(), values.data(), batch.inputs.num_bytes());
+    if (!values.empty())
+      std::memcpy(batch.inputs.raw_data(), values.data(), batch.inputs.num_bytes());
     return batch;
   }
 
@@ -252,15 +257,24 @@ class NpyDataset : public Dataset {
 Status check_no_preprocessing(const Preprocessing& p, const std::string& spec) {
   const Preprocessing none;
   std::string field;
-  if (p.resize_height != 0 || p.resize_width != 0) field = "resize";
-  else if (p.central_crop != none.central_crop && p.central_crop != 1.0) field = "central crop";
-  else if (p.scale != 1.0) field = "scale";
-  else if (!p.mean.empty()) field = "mean";
-  else if (!p.std.empty()) field = "std";
-  else if (p.bgr) field = "bgr";
-  else if (p.grayscale) field = "grayscale";
-  else if (!p.preset.empty()) field = "preset";
-  else if (p.layout != DataLayout::kAuto) field = "layout";
+  if (p.resize_height != 0 || p.resize_width != 0)
+    field = "resize";
+  else if (p.central_crop != none.central_crop && p.central_crop != 1.0)
+    field = "central crop";
+  else if (p.scale != 1.0)
+    field = "scale";
+  else if (!p.mean.empty())
+    field = "mean";
+  else if (!p.std.empty())
+    field = "std";
+  else if (p.bgr)
+    field = "bgr";
+  else if (p.grayscale)
+    field = "grayscale";
+  else if (!p.preset.empty())
+    field = "preset";
+  else if (p.layout != DataLayout::kAuto)
+    field = "layout";
   if (field.empty()) return Status::ok();
   return invalid_argument(spec + ": npy data are fed as stored (already preprocessed); the " +
                           field + " option does not apply");
@@ -285,8 +299,11 @@ Expected<std::unique_ptr<Dataset>> open_npy_dataset(const std::vector<std::strin
       auto has = [&](const std::string& name) {
         return std::find(entries.begin(), entries.end(), name + ".npy") != entries.end();
       };
-      for (auto [x, y] : {std::pair{"x", "y"}, {"x_test", "y_test"}, {"images", "labels"},
-                          {"X", "Y"}, {"arr_0", "arr_1"}}) {
+      for (auto [x, y] : {std::pair{"x", "y"},
+                          {"x_test", "y_test"},
+                          {"images", "labels"},
+                          {"X", "Y"},
+                          {"arr_0", "arr_1"}}) {
         if (has(x) && has(y)) {
           x_name = x, y_name = y;
           break;
@@ -300,7 +317,8 @@ Expected<std::unique_ptr<Dataset>> open_npy_dataset(const std::vector<std::strin
         y_name = entries[1].substr(0, entries[1].size() - 4);
       }
       if (x_name.empty()) {
-        return invalid_argument(parts[0] + ": cannot tell the examples from the labels (expected "
+        return invalid_argument(parts[0] +
+                                ": cannot tell the examples from the labels (expected "
                                 "arrays x and y, x_test and y_test, images and labels, or just "
                                 "two arrays); name them: npy:FILE.npz,XNAME,YNAME");
       }

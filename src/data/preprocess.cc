@@ -22,15 +22,16 @@ Expected<bool> channels_first_for(const Shape& example, DataLayout layout, const
   if (channel_like(example[0])) return true;
   if (example[2] < 0) return false;
   if (example[0] < 0) return true;
-  return invalid_argument("cannot tell the channel axis of model input " +
-                          shape_to_string(model) +
+  return invalid_argument("cannot tell the channel axis of model input " + shape_to_string(model) +
                           " (expected 1 or 3 channels first or last); give the layout "
                           "(--layout nhwc|nchw)");
 }
 
 Status validate_preprocessing(const Preprocessing& p) {
-  if (!p.preset.empty()) return internal_error("preprocessing preset '" + p.preset + "' unresolved");
-  if (p.resize_height < 0 || p.resize_width < 0 || (p.resize_height == 0) != (p.resize_width == 0)) {
+  if (!p.preset.empty())
+    return internal_error("preprocessing preset '" + p.preset + "' unresolved");
+  if (p.resize_height < 0 || p.resize_width < 0 ||
+      (p.resize_height == 0) != (p.resize_width == 0)) {
     return invalid_argument("resize " + std::to_string(p.resize_height) + "x" +
                             std::to_string(p.resize_width) +
                             " is not valid (expected both sizes > 0, or none)");
@@ -89,8 +90,8 @@ Expected<Geometry> resolve_geometry(const Shape& model_input, const Preprocessin
                               shape_to_string(model_input) + " expects " +
                               std::to_string(g.channels));
     }
-    g.example_shape = g.channels_first ? Shape{g.channels, height, width}
-                                       : Shape{height, width, g.channels};
+    g.example_shape =
+        g.channels_first ? Shape{g.channels, height, width} : Shape{height, width, g.channels};
   } else if (example.size() == 2) {
     model_h = example[0];
     model_w = example[1];
@@ -104,11 +105,10 @@ Expected<Geometry> resolve_geometry(const Shape& model_input, const Preprocessin
       std::string hint;
       if (g.channels == 3 && example[0] == height * width) hint = "; convert with --grayscale";
       if (!resized && hint.empty()) hint = "; resize them (--resize HxW) to fit";
-      return invalid_argument(data_name + " gives images of " +
-                              size_text(height, width, g.channels) + " (" +
-                              std::to_string(g.example_shape[0]) +
-                              " values flattened) but the model input has shape " +
-                              shape_to_string(model_input) + hint);
+      return invalid_argument(
+          data_name + " gives images of " + size_text(height, width, g.channels) + " (" +
+          std::to_string(g.example_shape[0]) + " values flattened) but the model input has shape " +
+          shape_to_string(model_input) + hint);
     }
   } else {
     return unsupported("model input " + shape_to_string(model_input) +
@@ -119,12 +119,11 @@ Expected<Geometry> resolve_geometry(const Shape& model_input, const Preprocessin
     const std::string target = model_h >= 0 && model_w >= 0
                                    ? std::to_string(model_h) + "x" + std::to_string(model_w)
                                    : std::string("HxW");
-    return invalid_argument(data_name + " gives images of " +
-                            size_text(height, width, g.channels) + " (example shape " +
-                            shape_to_string(g.example_shape) + ") but the model input has shape " +
-                            shape_to_string(model_input) +
-                            (resized ? "; resize to " + target + " instead"
-                                     : "; resize them with --resize " + target));
+    return invalid_argument(
+        data_name + " gives images of " + size_text(height, width, g.channels) +
+        " (example shape " + shape_to_string(g.example_shape) + ") but the model input has shape " +
+        shape_to_string(model_input) +
+        (resized ? "; resize to " + target + " instead" : "; resize them with --resize " + target));
   }
   return g;
 }
@@ -136,20 +135,19 @@ Status preprocess_image(const Image& image, const Preprocessing& p, const Geomet
   const bool resized = p.resize_height > 0;
   if (!resized && (height != g.height || width != g.width)) {
     return invalid_argument(where + ": image of " + std::to_string(image.height) + "x" +
-                            std::to_string(image.width) + " gives " + std::to_string(height) +
-                            "x" + std::to_string(width) + ", not the " + std::to_string(g.height) +
-                            "x" + std::to_string(g.width) +
+                            std::to_string(image.width) + " gives " + std::to_string(height) + "x" +
+                            std::to_string(width) + ", not the " + std::to_string(g.height) + "x" +
+                            std::to_string(g.width) +
                             " of the first image; give a resize (--resize HxW) to feed images of "
                             "different sizes");
   }
   if (height <= 0 || width <= 0) {
     return invalid_argument(where + ": the crop of the image is empty");
   }
-  FloatImage pixels =
-      to_float_image(height == image.height && width == image.width
-                         ? image
-                         : crop_image(image, top, left, height, width),
-                     g.channels);
+  FloatImage pixels = to_float_image(height == image.height && width == image.width
+                                         ? image
+                                         : crop_image(image, top, left, height, width),
+                                     g.channels);
   if (resized) pixels = resize_image(pixels, g.height, g.width, p.resize_method);
 
   const int64_t channels = g.channels, plane = g.height * g.width;

@@ -17,9 +17,9 @@ struct SourceShape {
 
 // What every example becomes.
 struct Geometry {
-  Shape example_shape;                         // without the batch axis, every dim known
+  Shape example_shape;                          // without the batch axis, every dim known
   int64_t height = 0, width = 0, channels = 0;  // of the fed image
-  bool channels_first = false;                 // CHW value order (else HWC), flattened or not
+  bool channels_first = false;                  // CHW value order (else HWC), flattened or not
 };
 
 // For a rank-3 example shape (no batch axis): whether the channels come first (see DataLayout).

@@ -71,8 +71,7 @@ Image crop_image(const Image& image, int64_t top, int64_t left, int64_t height, 
   const auto row = static_cast<size_t>(width * image.channels);
   result.pixels.resize(static_cast<size_t>(height) * row);
   for (int64_t y = 0; y < height; ++y) {
-    const uint8_t* from =
-        image.pixels.data() + ((top + y) * image.width + left) * image.channels;
+    const uint8_t* from = image.pixels.data() + ((top + y) * image.width + left) * image.channels;
     std::copy(from, from + row, result.pixels.data() + static_cast<size_t>(y) * row);
   }
   return result;

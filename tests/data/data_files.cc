@@ -1,14 +1,18 @@
 // Test file writers (see data_files.h).
 #include "data/data_files.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+// jpeglib.h needs FILE and size_t declared first.
+// clang-format off
 #include <png.h>
 #include <zip.h>
 #include <zlib.h>
-
-#include <cstdio>
-#include <cstring>
 #include <jpeglib.h>
-#include <stdexcept>
+// clang-format on
 
 namespace nnfi::testing {
 
@@ -65,7 +69,8 @@ std::string encode_bmp24(const TestImage& image, bool top_down) {
     const int y = top_down ? r : image.height - 1 - r;
     std::string line;
     for (int x = 0; x < image.width; ++x) {
-      for (int c = 2; c >= 0; --c) line += static_cast<char>(image.at(y, x, image.channels == 1 ? 0 : c));
+      for (int c = 2; c >= 0; --c)
+        line += static_cast<char>(image.at(y, x, image.channels == 1 ? 0 : c));
     }
     line.resize(row, '\0');
     out += line;

@@ -24,7 +24,7 @@ TestImage pattern_image(int height, int width, int channels, int seed = 0);
 // Encoders. Each returns the file's bytes.
 std::string encode_ppm(const TestImage& image);  // P6, or P5 for one channel
 std::string encode_bmp24(const TestImage& image, bool top_down = false);
-std::string encode_png(const TestImage& image);                    // libpng
+std::string encode_png(const TestImage& image);                     // libpng
 std::string encode_jpeg(const TestImage& image, int quality = 95);  // libjpeg
 
 // IDX: magic 0x00 0x00 0x08 rank, big-endian dims, data.

@@ -143,7 +143,8 @@ TEST_F(ImageDatasetTest, CorruptImageFailsOrIsSkippedAndCounted) {
 }
 
 TEST_F(ImageDatasetTest, FolderClassSubfolders) {
-  for (const char* cls : {"cat", "dog"}) std::filesystem::create_directories(path(std::string("f/") + cls));
+  for (const char* cls : {"cat", "dog"})
+    std::filesystem::create_directories(path(std::string("f/") + cls));
   write_file("f/cat/a.png", encode_png(pattern_image(4, 4, 3, 1)));
   write_file("f/cat/b.bmp", encode_bmp24(pattern_image(4, 4, 3, 2)));
   write_file("f/dog/c.jpg", encode_jpeg(pattern_image(4, 4, 3, 3)));

@@ -88,8 +88,8 @@ TEST(ImageDecodeTest, JpegDecodesCloseToTheOriginal) {
 
 TEST(ImageDecodeTest, RejectsTruncatedImages) {
   const TestImage image = pattern_image(16, 16, 3);
-  for (const std::string& bytes : {encode_ppm(image), encode_bmp24(image), encode_png(image),
-                                   encode_jpeg(image)}) {
+  for (const std::string& bytes :
+       {encode_ppm(image), encode_bmp24(image), encode_png(image), encode_jpeg(image)}) {
     expect_error(decode(bytes.substr(0, bytes.size() * 2 / 3), "cut.img"), {"cut.img"});
   }
   expect_error(decode(encode_ppm(image).substr(0, 40), "short.ppm"),

@@ -83,8 +83,8 @@ TEST_F(NpyDatasetTest, ReadsNpzStoredAndDeflatedWithOneHotLabels) {
     EXPECT_EQ(early->labels, (std::vector<int64_t>{2, 1}));
   }
   // Named arrays.
-  testing::write_zip(path("n.npz"), {{"a.npy", bytes_of(x_)}, {"b.npy", bytes_of(y_)},
-                                     {"c.npy", bytes_of(y_)}},
+  testing::write_zip(path("n.npz"),
+                     {{"a.npy", bytes_of(x_)}, {"b.npy", bytes_of(y_)}, {"c.npy", bytes_of(y_)}},
                      false);
   DatasetOptions options;
   options.spec = "npy:" + path("n.npz").string();
@@ -161,8 +161,8 @@ TEST_F(NpyDatasetTest, RejectsTruncatedAndUnsupportedArrays) {
   write_file("x.npy", "not numpy");
   EXPECT_FALSE(open_dataset(options, {-1, 2, 2}).has_value());
   const std::string dict = "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n";
-  write_file("x.npy", std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) +
-                          '\0' + dict);
+  write_file("x.npy",
+             std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(dict.size()) + '\0' + dict);
   auto complex = open_dataset(options, {-1, 2, 2});
   ASSERT_FALSE(complex.has_value());
   EXPECT_NE(complex.status().message().find("<c8"), std::string::npos)

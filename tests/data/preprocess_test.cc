@@ -1,9 +1,10 @@
 // Resize (bilinear, nearest, area as tf.image.resize), crops, channel conversion, presets and
 // the example geometry that a model input asks for.
+#include "data/preprocess.h"
+
 #include <gtest/gtest.h>
 
 #include "data/image.h"
-#include "data/preprocess.h"
 #include "nnfi/dataset.h"
 
 namespace nnfi::data {

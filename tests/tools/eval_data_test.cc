@@ -70,13 +70,13 @@ class EvalDataTest : public testing::TempDirTest {
 };
 
 // The model's importer is built in (Keras and TF importers land separately).
-#define REQUIRE_LOADABLE(model)                                                         \
-  do {                                                                                  \
-    Expected<std::shared_ptr<Graph>> loaded = load_model(model);                        \
-    if (!loaded && loaded.status().code() == StatusCode::kUnsupported) {                \
-      GTEST_SKIP() << "SKIPPED: " << model << ": " << loaded.status().message();        \
-    }                                                                                   \
-    ASSERT_TRUE(loaded.has_value()) << loaded.status().message();                       \
+#define REQUIRE_LOADABLE(model)                                                  \
+  do {                                                                           \
+    Expected<std::shared_ptr<Graph>> loaded = load_model(model);                 \
+    if (!loaded && loaded.status().code() == StatusCode::kUnsupported) {         \
+      GTEST_SKIP() << "SKIPPED: " << model << ": " << loaded.status().message(); \
+    }                                                                            \
+    ASSERT_TRUE(loaded.has_value()) << loaded.status().message();                \
   } while (0)
 
 TEST_F(EvalDataTest, GtsrbKerasCnnReachesReference) {
@@ -85,7 +85,7 @@ TEST_F(EvalDataTest, GtsrbKerasCnnReachesReference) {
   REQUIRE_LOADABLE(model);
   // Raw 0..255 pixels (--scale 1), bilinear half-pixel 32 -> 30 as tf.image.resize.
   CliRun run = eval_json(model, {"--data", "gtsrb:" + fixture("data/gtsrb_test_32x32"), "--resize",
-                              "30x30", "--scale", "1"});
+                                 "30x30", "--scale", "1"});
   EXPECT_EQ(run.json["images"], 1000);
   EXPECT_EQ(run.json["correct"], 967);  // 96.7%, the README's reference
 }
@@ -95,9 +95,9 @@ TEST_F(EvalDataTest, MobilenetTfPresetReachesReference) {
   const std::string model = fixture("tf/mobilenet_v1_0.25_224_frozen.pb");
   REQUIRE_LOADABLE(model);
   CliRun run = eval_json(model, {"--data", "folder:" + fixture("data/imagenet_samples"), "--resize",
-                              "224", "--preset", "tf", "--label-offset", "1"});
+                                 "224", "--preset", "tf", "--label-offset", "1"});
   EXPECT_EQ(run.json["images"], 20);
-  EXPECT_EQ(run.json["correct"], 16);                  // top-1 16/20
+  EXPECT_EQ(run.json["correct"], 16);                     // top-1 16/20
   EXPECT_DOUBLE_EQ(run.json["top5"].get<double>(), 1.0);  // top-5 20/20
 }
 
@@ -126,7 +126,7 @@ TEST_F(EvalDataTest, Cifar10ResnetWithMean) {
   const std::string model = fixture("keras/cifar10_resnet20v1_keras2.2.5.h5");
   REQUIRE_LOADABLE(model);
   CliRun run = eval_json(model, {"--data", "folder:" + fixture("data/cifar10_samples"), "--mean",
-                              "0.4914,0.4822,0.4465"});
+                                 "0.4914,0.4822,0.4465"});
   EXPECT_EQ(run.json["correct"], 20);
 }
 
@@ -145,17 +145,17 @@ TEST_F(EvalDataTest, ColourImagesFeedAGrayModel) {
   NNFI_REQUIRE_FIXTURES();
   // GTSRB images into mnist-8 (1x28x28): converted to gray and resized.
   CliRun run = eval_json(fixture("onnx/mnist-8.onnx"),
-                      {"--data", "gtsrb:" + gtsrb_copy(12).string(), "--resize", "28x28",
-                       "--resize-method", "area", "--limit", "10"});
+                         {"--data", "gtsrb:" + gtsrb_copy(12).string(), "--resize", "28x28",
+                          "--resize-method", "area", "--limit", "10"});
   EXPECT_EQ(run.json["images"], 10);
   EXPECT_EQ(run.json["skipped"], 0);
 }
 
 TEST_F(EvalDataTest, RejectsShapeMismatchNamingBothShapes) {
   NNFI_REQUIRE_FIXTURES();
-  expect_error(nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data",
-                     "gtsrb:" + gtsrb_copy(2).string()}),
-               1, {"[32, 32]", "[1, 1, 28, 28]", "Input3", "--resize 28x28"});
+  expect_error(
+      nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data", "gtsrb:" + gtsrb_copy(2).string()}), 1,
+      {"[32, 32]", "[1, 1, 28, 28]", "Input3", "--resize 28x28"});
 }
 
 TEST_F(EvalDataTest, CorruptImageFailsWithFileOrIsSkippedAndCounted) {
@@ -163,9 +163,8 @@ TEST_F(EvalDataTest, CorruptImageFailsWithFileOrIsSkippedAndCounted) {
   const auto dir = gtsrb_copy(6);
   const std::string broken = read_text(dir / "Images/00003.ppm");
   write_file("gtsrb/Images/00003.ppm", broken.substr(0, broken.size() / 3));
-  const std::vector<std::string> args = {"eval",     fixture("onnx/mnist-8.onnx"),
-                                         "--data",   "gtsrb:" + dir.string(),
-                                         "--resize", "28"};
+  const std::vector<std::string> args = {
+      "eval", fixture("onnx/mnist-8.onnx"), "--data", "gtsrb:" + dir.string(), "--resize", "28"};
   expect_error(nnfi(args), 1, {"00003.ppm", "GT-final_test.csv line 5", "truncated"});
   std::vector<std::string> skip = args;
   skip.insert(skip.end(), {"--on-error", "skip", "--json"});
@@ -197,16 +196,16 @@ TEST_F(EvalDataTest, RejectsBadCsvRowAndMissingImage) {
   expect_error(nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data",
                      "gtsrb:" + gtsrb_copy(2, "00002.ppm;1;2\n").string(), "--resize", "28"}),
                1, {"GT-final_test.csv line 4", "fields"});
-  expect_error(nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data",
-                     "gtsrb:" + gtsrb_copy(2, "09999.ppm;32;32;1;1;30;30;1\n").string(),
-                     "--resize", "28"}),
-               1, {"line 4", "09999.ppm", "no such image file"});
+  expect_error(
+      nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data",
+            "gtsrb:" + gtsrb_copy(2, "09999.ppm;32;32;1;1;30;30;1\n").string(), "--resize", "28"}),
+      1, {"line 4", "09999.ppm", "no such image file"});
 }
 
 TEST_F(EvalDataTest, TextOutputNamesTheDataAndTiming) {
   NNFI_REQUIRE_FIXTURES();
-  CliRun run = nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data", "idx:" + fixture("data/mnist_test"),
-                  "--limit", "20"});
+  CliRun run = nnfi({"eval", fixture("onnx/mnist-8.onnx"), "--data",
+                     "idx:" + fixture("data/mnist_test"), "--limit", "20"});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_NE(run.out.find("data: idx: 20 of 10000 images"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("reading "), std::string::npos) << run.out;

@@ -95,17 +95,19 @@ void add_data_flags(CLI::App* command, DataFlags& flags) {
       ->add_option("--central-crop", flags.central_crop,
                    "Keep this central fraction of each image before resizing (0: none)")
       ->check(CLI::Range(0.0, 1.0));
-  command->add_option("--scale", flags.scale,
-                      "Value = pixel * scale (e.g. 1/255, 1); default 1/255 for images unless a "
-                      "--preset is given, 1 for npy:")
+  command
+      ->add_option("--scale", flags.scale,
+                   "Value = pixel * scale (e.g. 1/255, 1); default 1/255 for images unless a "
+                   "--preset is given, 1 for npy:")
       ->check(checked("a number or a fraction like 1/255", is_scale));
   command->add_option("--mean", flags.mean, "Subtracted after scaling: one value or a,b,c")
       ->check(checked("one number or three, comma-separated", is_numbers));
   command->add_option("--std", flags.std, "Divided by after the mean: one value or a,b,c")
       ->check(checked("one number or three, comma-separated", is_numbers));
-  command->add_option("--preset", flags.preset,
-                      "Keras preprocess_input mode: tf (x/127.5-1), torch (/255, ImageNet "
-                      "mean/std), caffe (BGR minus ImageNet means)")
+  command
+      ->add_option("--preset", flags.preset,
+                   "Keras preprocess_input mode: tf (x/127.5-1), torch (/255, ImageNet "
+                   "mean/std), caffe (BGR minus ImageNet means)")
       ->check(one_of({"tf", "torch", "caffe"}));
   command->add_flag("--bgr", flags.bgr, "Feed channels in BGR order");
   command->add_flag("--grayscale", flags.grayscale, "Convert images to one gray channel");
@@ -116,19 +118,22 @@ void add_data_flags(CLI::App* command, DataFlags& flags) {
       ->check(integer_at_least(0));
   command->add_option("--offset", flags.offset, "Skip the first N examples")
       ->check(integer_at_least(0));
-  command->add_option("--sample", flags.sample,
-                      "A seeded random sample of N of the (offset/limit) examples")
+  command
+      ->add_option("--sample", flags.sample,
+                   "A seeded random sample of N of the (offset/limit) examples")
       ->check(integer_at_least(0));
   command->add_option("--seed", flags.seed, "Seed of --sample")->capture_default_str();
   command->add_option("--label-offset", flags.label_offset,
                       "Added to every label (e.g. 1 for 1001-class ImageNet models)");
   command->add_flag("--roi-crop", flags.roi_crop, "gtsrb: crop each image to its CSV ROI");
-  command->add_option("--on-error", flags.on_error,
-                      "fail: stop at a bad example; skip: leave it out and count it")
+  command
+      ->add_option("--on-error", flags.on_error,
+                   "fail: stop at a bad example; skip: leave it out and count it")
       ->capture_default_str()
       ->check(one_of({"fail", "skip"}));
-  command->add_option("--label-from", flags.label_from,
-                      "folder: auto, subfolder, list or suffix (the file name's last _N)")
+  command
+      ->add_option("--label-from", flags.label_from,
+                   "folder: auto, subfolder, list or suffix (the file name's last _N)")
       ->capture_default_str()
       ->check(one_of({"auto", "subfolder", "list", "suffix"}));
   command->add_option("--list", flags.list_file, "folder: a CSV/TXT of file,label lines");
