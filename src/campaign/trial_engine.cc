@@ -172,6 +172,16 @@ ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& si
   }
   resume.frontier.assign(frontier.begin(), frontier.end());
   resume.observed.assign(observed.begin(), observed.end());
+  resume.stop_when_masked = engine == Engine::kCachedPrefix;
+  resume.last_use.assign(graph.values.size(), -1);
+  for (size_t i = 0; i < resume.nodes.size(); ++i) {
+    const NodeId node = resume.nodes[i];
+    for (ValueId input : graph.nodes[node].inputs) {
+      if (input != kNoValue) resume.last_use[input] = static_cast<int32_t>(i);
+    }
+    if (observed.count(node)) resume.last_observed = static_cast<int32_t>(i);
+  }
+  resume.last_use[fetch] = static_cast<int32_t>(resume.nodes.size());
   return resume;
 }
 
@@ -215,6 +225,91 @@ Status TrialEngine::run(const GoldenBatch& golden, const ResumePlan& resume,
   return Status::ok();
 }
 
+namespace {
+
+// True when rows [0, count) of `trial` equal the golden rows of the trials.
+bool rows_equal_golden(const Tensor& trial, int64_t trial_rows, const Tensor& golden,
+                       int64_t golden_rows, const Trial* trials, int64_t count) {
+  if (trial.rank() == 0 || trial.dim(0) != trial_rows || golden.dim(0) != golden_rows) {
+    return trial.bitwise_equal(golden);
+  }
+  const size_t row_bytes = trial.num_bytes() / static_cast<size_t>(trial_rows);
+  const char* a = static_cast<const char*>(trial.raw_data());
+  const char* b = static_cast<const char*>(golden.raw_data());
+  for (int64_t t = 0; t < count; ++t) {
+    if (std::memcmp(a + row_bytes * t, b + row_bytes * trials[t].row, row_bytes) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& golden,
+                                     const ResumePlan& resume,
+                                     const std::vector<SettingSite>& sites,
+                                     const std::vector<WeightBinding>& bindings, Trial* trials,
+                                     int64_t count) {
+  const Plan& plan = executor.plan();
+  const Graph& graph = plan.graph();
+  const int64_t rows = executor.value(golden.fetch).dim(0);
+  dirty_.assign(graph.values.size(), 0);
+  std::vector<ValueId> live;  // differing values that a later node still reads
+  for (const WeightBinding& binding : bindings) {
+    dirty_[binding.value] = 1;
+    live.push_back(binding.value);
+  }
+  for (const SettingSite& site : sites) {
+    if (site.site.kind != SiteKind::kInput) continue;
+    if (!rows_equal_golden(executor.value(site.site.value), rows,
+                           golden.executor->value(site.site.value), golden.rows, trials, count)) {
+      dirty_[site.site.value] = 1;
+      live.push_back(site.site.value);
+    }
+  }
+  const auto is_observed = [&](NodeId node) {
+    return std::binary_search(resume.observed.begin(), resume.observed.end(), node);
+  };
+  for (size_t i = 0; i < resume.nodes.size(); ++i) {
+    const auto position = static_cast<int32_t>(i);
+    if (live.empty() && position > resume.last_observed) {
+      // Nothing differs any more: the rest of the network computes golden values.
+      Tensor& fetch = executor.value(golden.fetch);
+      const Tensor& source = golden.executor->value(golden.fetch);
+      for (int64_t t = 0; t < count; ++t) {
+        copy_row(source, golden.rows, trials[t].row, fetch, rows, t);
+      }
+      return Status::ok();
+    }
+    const NodeId node = resume.nodes[i];
+    bool needed = is_observed(node);
+    for (ValueId input : graph.nodes[node].inputs)
+      needed = needed || (input != kNoValue && dirty_[input]);
+    if (!needed) {
+      // Golden rows, for later nodes that read this beside a differing input.
+      for (ValueId output : graph.nodes[node].outputs) {
+        const Tensor& source = golden.executor->value(output);
+        Tensor& target = executor.value(output);
+        for (int64_t t = 0; t < count; ++t)
+          copy_row(source, golden.rows, trials[t].row, target, rows, t);
+      }
+    } else {
+      NNFI_RETURN_IF_ERROR(executor.run_nodes(std::span<const NodeId>(&resume.nodes[i], 1)));
+      for (ValueId output : graph.nodes[node].outputs) {
+        if (!rows_equal_golden(executor.value(output), rows, golden.executor->value(output),
+                               golden.rows, trials, count)) {
+          dirty_[output] = 1;
+          live.push_back(output);
+        }
+      }
+    }
+    // Values whose last reader has run are no longer live.
+    live.erase(std::remove_if(live.begin(), live.end(),
+                              [&](ValueId value) { return resume.last_use[value] <= position; }),
+               live.end());
+  }
+  return Status::ok();
+}
+
 Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
                               const std::vector<SettingSite>& sites,
                               const std::vector<const FaultModel*>& models,
@@ -254,7 +349,9 @@ Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resum
   }
   executor->clear_hooks();
   executor->add_hook(&hook);
-  Status status = executor->run_nodes(resume.nodes);
+  Status status = resume.stop_when_masked
+                      ? run_until_masked(*executor, golden, resume, sites, bindings, trials, count)
+                      : executor->run_nodes(resume.nodes);
   executor->clear_hooks();
   for (const WeightBinding& binding : bindings) executor->unbind_value(binding.value);
   NNFI_RETURN_IF_ERROR(status);

@@ -91,6 +91,13 @@ struct ResumePlan {
   std::vector<NodeId> nodes;      // in plan order
   std::vector<ValueId> frontier;  // golden values the nodes read
   std::vector<NodeId> observed;   // producers of the activation sites
+  // Masking (cached engine only): a node runs only when an input differs from
+  // golden or it is a site; when no differing value is still to be read, the
+  // trial stops: its output is golden (masked). last_use[v]: the position in
+  // `nodes` of the last node reading value v (the fetch: past the end).
+  bool stop_when_masked = false;
+  std::vector<int32_t> last_use;
+  int32_t last_observed = -1;  // position in `nodes` of the last site producer
 };
 
 // `fetch` is always re-run or copied from golden, so a fault that cannot
@@ -118,10 +125,16 @@ class TrialEngine {
                    const std::vector<const FaultModel*>& models,
                    const std::vector<WeightBinding>& bindings, Trial* trials, int64_t count);
   Expected<Executor*> executor_for(int64_t rows);
+  // Runs resume.nodes but skips nodes whose inputs equal golden and stops
+  // once nothing differs (DESIGN.md principle 4).
+  Status run_until_masked(Executor& executor, const GoldenBatch& golden, const ResumePlan& resume,
+                          const std::vector<SettingSite>& sites,
+                          const std::vector<WeightBinding>& bindings, Trial* trials, int64_t count);
 
   PlanCache& plans_;
   int64_t max_rows_;
   std::map<int64_t, std::unique_ptr<Executor>> executors_;
+  std::vector<char> dirty_;  // per value, for run_until_masked
 };
 
 // Rows a trial batch may have so that `threads` executors fit in `budget`
