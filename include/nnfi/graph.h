@@ -98,6 +98,10 @@ class Graph {
   std::vector<Layer> layers;
   std::vector<ValueId> inputs;   // graph inputs fed by the user (not constants)
   std::vector<ValueId> outputs;  // default fetches
+  // Facts about the import that users and results should see, e.g.
+  // {"format", "TensorFlow frozen GraphDef"}, {"tf.fold_constants", "no"}.
+  // `nnfi inspect` prints them.
+  std::map<std::string, std::string> metadata;
 
   ValueId add_value(std::string value_name, DType dtype, Shape shape);
   ValueId add_constant(std::string value_name, Tensor tensor);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "import/keras/keras_importer.h"
 #include "import/onnx/onnx_importer.h"
 #include "nnfi/model.h"
 
@@ -27,11 +28,17 @@ Expected<std::shared_ptr<Graph>> load_onnx(const std::filesystem::path& path, co
   return import_onnx(path);
 }
 
+Expected<std::shared_ptr<Graph>> load_keras(const std::filesystem::path& path,
+                                            const LoadOptions&) {
+  return import_keras(path);
+}
+
 // One line per format. Content sniffing tries them in this order, so formats
 // with a cheap magic number go before those that need a full parse.
 const std::vector<ModelFormat>& model_formats() {
   static const std::vector<ModelFormat> formats = {
       {"ONNX", {".onnx"}, &onnx_import::looks_like_onnx, &load_onnx},
+      {"Keras", {".h5", ".hdf5", ".keras"}, &keras_import::looks_like_keras, &load_keras},
   };
   return formats;
 }

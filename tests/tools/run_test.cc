@@ -151,8 +151,11 @@ TEST_F(RunCli, UsageErrors) {
   const std::string campaign = write_file("campaign.yaml", fashion_campaign(16)).string();
   EXPECT_TRUE(is_cli_error(nnfi({"run", path("missing.yaml").string()}), 1, {"cannot open"}));
   EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--engine", "turbo"}), 2, {"--engine"}));
-  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--data", "idx:a,b"}), 1,
-                           {"has its own data section"}));
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--resize", "30x30"}), 1,
+                           {"has its own data section", "only --data, --limit and --offset"}));
+  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--data", "idx:a,b", "--out",
+                                 path("out").string()}),
+                           1, {"no such file"}));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // nnfi run: run (or resume) a fault-injection campaign file.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "campaign/injecttf_config.h"
 #include "common.h"
 #include "data_flags.h"
 #include "nnfi/campaign.h"
@@ -21,6 +23,8 @@ struct RunCommandOptions {
   std::string fetch;
   DataFlags data;
   bool quiet = false;
+  int64_t repetitions = 0;  // InjectTF configs only; 0: not given
+  int64_t batch = 0;        // InjectTF configs only; 0: not given
 };
 
 // The default results folder: beside the working directory, named after the file.
@@ -64,16 +68,61 @@ void print_summary(const std::filesystem::path& out_dir) {
   }
 }
 
+// An InjectTF or InjectTF2 config (docs/injecttf-configs.md) converted with
+// the model and data from the command line, or our own campaign file.
+Expected<CampaignSpec> load_run_spec(const RunCommandOptions& options) {
+  if (!looks_like_injecttf_config_file(options.campaign)) {
+    if (options.repetitions > 0 || options.batch > 0) {
+      return invalid_argument("--repetitions and --batch are for InjectTF and InjectTF2 configs; " +
+                              options.campaign + " sets its own in the file");
+    }
+    return load_campaign_file(options.campaign);
+  }
+  if (options.model.empty() || options.data.data.empty()) {
+    return invalid_argument(options.campaign +
+                            " is an InjectTF/InjectTF2 config, which names no model and no data "
+                            "set: give them with --model and --data");
+  }
+  InjectTFRunOptions converted;
+  if (options.repetitions > 0) converted.repetitions = options.repetitions;
+  if (options.batch > 0) converted.batch = options.batch;
+  NNFI_ASSIGN_OR_RETURN(CampaignSpec spec, load_injecttf_config(options.campaign, converted));
+  const bool ops = std::any_of(spec.experiments.begin(), spec.experiments.end(), [](auto& e) {
+    return e.injections[0].target.kind == TargetSpec::Kind::kOps;
+  });
+  if (ops) {
+    // InjectTF's op type names are matched against the model's (a second
+    // load: run_campaign loads the model again).
+    NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model, spec.load));
+    NNFI_RETURN_IF_ERROR(resolve_injecttf_op_types(spec, *graph));
+  }
+  return spec;
+}
+
 Status run_run(const RunCommandOptions& options) {
-  NNFI_ASSIGN_OR_RETURN(CampaignSpec spec, load_campaign_file(options.campaign));
+  NNFI_ASSIGN_OR_RETURN(CampaignSpec spec, load_run_spec(options));
   if (!options.model.empty()) spec.model = options.model;
   if (!options.feed.empty()) spec.feed = options.feed;
   if (!options.fetch.empty()) spec.fetch = options.fetch;
-  if (!options.data.data.empty()) {
-    if (spec.data_given) {
-      return invalid_argument("--data: " + options.campaign +
-                              " has its own data section; give one or the other");
+  if (spec.data_given) {
+    // The file's data section stays; --data may point it at another copy of
+    // the data and --limit/--offset select from it (tests run the examples on
+    // the fixtures this way). Preprocessing comes from the file alone.
+    const DataFlags defaults;
+    const DataFlags& flags = options.data;
+    if (flags.resize != defaults.resize || flags.scale != defaults.scale ||
+        flags.mean != defaults.mean || flags.std != defaults.std ||
+        flags.preset != defaults.preset || flags.bgr || flags.grayscale ||
+        flags.layout != defaults.layout || flags.central_crop != defaults.central_crop ||
+        flags.resize_method != defaults.resize_method) {
+      return invalid_argument(options.campaign +
+                              " has its own data section: its preprocessing applies; only "
+                              "--data, --limit and --offset may change it on the command line");
     }
+    if (!flags.data.empty()) spec.data.spec = flags.data;
+    if (flags.limit != 0) spec.data.limit = flags.limit;
+    if (flags.offset != 0) spec.data.offset = flags.offset;
+  } else if (!options.data.data.empty()) {
     NNFI_ASSIGN_OR_RETURN(spec.data, dataset_options_from_flags(options.data));
     spec.data_given = true;
   }
@@ -96,7 +145,10 @@ Command add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunCommandOptions>();
   CLI::App* command =
       app.add_subcommand("run", "Run or resume a fault-injection campaign (docs/campaign.md)");
-  command->add_option("campaign", options->campaign, "Campaign file (.yaml)")->required();
+  command
+      ->add_option("campaign", options->campaign,
+                   "Campaign file (.yaml), or an InjectTF/InjectTF2 config (docs/injecttf-configs.md)")
+      ->required();
   command->add_option("--out,-o", options->out,
                       "Results folder (default: <campaign name>-results); an interrupted run "
                       "resumes there");
@@ -113,6 +165,15 @@ Command add_run_command(CLI::App& app) {
   command->add_option("--fetch", options->fetch, "Value holding the class scores");
   // The data set flags of nnfi eval, for campaign files without a data section.
   add_data_flags(command, options->data);
+  command
+      ->add_option("--repetitions", options->repetitions,
+                   "InjectTF/InjectTF2 configs: passes over the data set (default 1)")
+      ->check(integer_at_least(1));
+  command
+      ->add_option("--batch", options->batch,
+                   "InjectTF/InjectTF2 configs: images per batch (default 32); InjectTF draws "
+                   "one fault per op per batch")
+      ->check(integer_at_least(1));
   command->add_flag("--quiet,-q", options->quiet, "No progress lines");
   return {command, [options] { return run_run(*options); }};
 }
