@@ -20,8 +20,7 @@ TEST_F(KerasTest, EveryActivationName) {
                            "selu", "swish", "silu", "gelu", "softplus"}) {
     for (int major : {2, 3}) {
       Tensor y = run_sequential({layer("Activation", "act", {{"activation", name}})}, x, major);
-      Tensor expected =
-          ref::map(x, [&](double v) { return ref::activation(name, v, major); });
+      Tensor expected = ref::map(x, [&](double v) { return ref::activation(name, v, major); });
       EXPECT_TRUE(tensors_close(y, expected, kRtol, kAtol)) << name << " keras " << major;
     }
   }
@@ -31,7 +30,9 @@ TEST_F(KerasTest, EveryActivationName) {
 
 TEST_F(KerasTest, Keras3SerialisedActivationObject) {
   Tensor x = random_tensor({2, 4}, 41);
-  json relu = {{"module", "keras.activations"}, {"class_name", "function"}, {"config", "relu"},
+  json relu = {{"module", "keras.activations"},
+               {"class_name", "function"},
+               {"config", "relu"},
                {"registered_name", "relu"}};
   Tensor y = run_sequential({layer("Activation", "act", {{"activation", relu}})}, x, 3);
   EXPECT_TRUE(tensors_close(y, ref::map(x, [](double v) { return v > 0 ? v : 0; }), 0, 0));
@@ -73,16 +74,16 @@ TEST_F(KerasTest, LeakyReLUPReLUELUSoftmaxLayers) {
                             kRtol, kAtol));
   // PReLU with shared_axes [1, 2]: one slope per channel, alpha (1, 1, C).
   Tensor alpha = Tensor::from_vector<float>({0.25f, -0.5f}, {1, 1, 2});
-  Tensor prelu = run_sequential(
-      {layer("PReLU", "prelu", {{"shared_axes", {1, 2}}}, {{"alpha", alpha}})}, x);
+  Tensor prelu =
+      run_sequential({layer("PReLU", "prelu", {{"shared_axes", {1, 2}}}, {{"alpha", alpha}})}, x);
   for (int64_t i = 0; i < x.num_elements(); ++i) {
     const float v = x.data<float>()[i];
     const float a = alpha.data<float>()[i % 2];
     EXPECT_FLOAT_EQ(prelu.data<float>()[i], v > 0 ? v : a * v) << i;
   }
   Tensor elu = run_sequential({layer("ELU", "elu", {{"alpha", 0.5}})}, x);
-  EXPECT_TRUE(tensors_close(elu, ref::map(x, [](double v) { return v > 0 ? v : 0.5 * std::expm1(v); }),
-                            kRtol, kAtol));
+  EXPECT_TRUE(tensors_close(
+      elu, ref::map(x, [](double v) { return v > 0 ? v : 0.5 * std::expm1(v); }), kRtol, kAtol));
   Tensor softmax = run_sequential({layer("Softmax", "softmax", {{"axis", -1}})}, x);
   EXPECT_TRUE(tensors_close(softmax, ref::softmax(x), kRtol, kAtol));
 }
@@ -122,10 +123,10 @@ TEST_F(KerasTest, BatchNormalizationAxisOneListForm) {
   Tensor x = random_tensor({2, 3, 2, 2}, 49);
   Tensor gamma = random_tensor({3}, 50), beta = random_tensor({3}, 51);
   Tensor mean = random_tensor({3}, 52), var = random_tensor({3}, 53, 0.5f, 1.0f);
-  Tensor y = run_sequential({layer("BatchNormalization", "bn", {{"axis", {1}}, {"epsilon", 1e-5}},
-                                   {{"gamma", gamma}, {"beta", beta}, {"moving_mean", mean},
-                                    {"moving_variance", var}})},
-                            x);
+  Tensor y = run_sequential(
+      {layer("BatchNormalization", "bn", {{"axis", {1}}, {"epsilon", 1e-5}},
+             {{"gamma", gamma}, {"beta", beta}, {"moving_mean", mean}, {"moving_variance", var}})},
+      x);
   for (int64_t i = 0; i < x.num_elements(); ++i) {
     const int64_t c = (i / 4) % 3;
     const double v = (x.data<float>()[i] - mean.data<float>()[c]) /
@@ -162,10 +163,10 @@ TEST_F(KerasTest, LayerNormalizationLastAxisAndSeveralAxes) {
   EXPECT_TRUE(tensors_close(y, normalise(4, gamma.data<float>(), beta.data<float>()), 1e-5, 1e-5));
   // axis [1, 2], no scale: gamma absent, beta of the normalised shape (3, 4).
   Tensor beta34 = random_tensor({3, 4}, 57);
-  Tensor y2 = run_sequential({layer("LayerNormalization", "ln",
-                                    {{"axis", {1, 2}}, {"epsilon", 1e-3}, {"scale", false}},
-                                    {{"beta", beta34}})},
-                             x);
+  Tensor y2 = run_sequential(
+      {layer("LayerNormalization", "ln", {{"axis", {1, 2}}, {"epsilon", 1e-3}, {"scale", false}},
+             {{"beta", beta34}})},
+      x);
   Tensor expected2 = normalise(12, nullptr, nullptr);
   for (int64_t i = 0; i < expected2.num_elements(); ++i) {
     expected2.data<float>()[i] += beta34.data<float>()[i % 12];
@@ -177,8 +178,8 @@ TEST_F(KerasTest, RescalingAndNormalization) {
   Tensor x = random_tensor({2, 2, 2, 3}, 58, 0.0f, 255.0f);
   Tensor rescaled = run_sequential(
       {layer("Rescaling", "rescale", {{"scale", 1.0 / 127.5}, {"offset", -1.0}})}, x);
-  EXPECT_TRUE(tensors_close(rescaled, ref::map(x, [](double v) { return v / 127.5 - 1.0; }), 1e-5,
-                            1e-6));
+  EXPECT_TRUE(
+      tensors_close(rescaled, ref::map(x, [](double v) { return v / 127.5 - 1.0; }), 1e-5, 1e-6));
   // Normalization with mean/variance in the config (one per channel).
   const double mean[3] = {100, 120, 140}, var[3] = {400, 900, 0};
   Tensor normalised = run_sequential(
@@ -188,18 +189,17 @@ TEST_F(KerasTest, RescalingAndNormalization) {
   Tensor expected(DType::kFloat32, x.shape());
   for (int64_t i = 0; i < x.num_elements(); ++i) {
     const int64_t c = i % 3;
-    expected.data<float>()[i] = static_cast<float>(
-        (x.data<float>()[i] - mean[c]) / std::max(std::sqrt(var[c]), 1e-7));
+    expected.data<float>()[i] =
+        static_cast<float>((x.data<float>()[i] - mean[c]) / std::max(std::sqrt(var[c]), 1e-7));
   }
   EXPECT_TRUE(tensors_close(normalised, expected, 1e-5, 1e-3));
   // Normalization adapted: mean, variance, count stored as weights.
   Tensor wm = Tensor::from_vector<float>({1, 2, 3}, {3});
   Tensor wv = Tensor::from_vector<float>({4, 9, 16}, {3});
   Tensor count = Tensor::scalar<float>(10);
-  Tensor adapted = run_sequential(
-      {layer("Normalization", "norm", {{"axis", -1}},
-             {{"mean", wm}, {"variance", wv}, {"count", count}})},
-      x);
+  Tensor adapted = run_sequential({layer("Normalization", "norm", {{"axis", -1}},
+                                         {{"mean", wm}, {"variance", wv}, {"count", count}})},
+                                  x);
   for (int64_t i = 0; i < x.num_elements(); ++i) {
     const int64_t c = i % 3;
     EXPECT_NEAR(adapted.data<float>()[i], (x.data<float>()[i] - (c + 1)) / (c + 2), 1e-4);

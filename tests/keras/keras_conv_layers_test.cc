@@ -19,11 +19,15 @@ TEST_F(KerasTest, Conv2DValidWithRelu) {
   Tensor x = random_tensor({2, 6, 5, 3}, 1);
   Tensor k = random_tensor({3, 3, 3, 4}, 2), b = random_tensor({4}, 3);
   Tensor y = run_sequential({layer("Conv2D", "conv",
-                                   {{"filters", 4}, {"kernel_size", {3, 3}}, {"strides", {1, 1}},
-                                    {"padding", "valid"}, {"activation", "relu"}},
+                                   {{"filters", 4},
+                                    {"kernel_size", {3, 3}},
+                                    {"strides", {1, 1}},
+                                    {"padding", "valid"},
+                                    {"activation", "relu"}},
                                    {{"kernel", k}, {"bias", b}})},
                             x);
-  Tensor expected = ref::map(conv2d(x, k, b, 1, 1, 1, 1, false), [](double v) { return v > 0 ? v : 0; });
+  Tensor expected =
+      ref::map(conv2d(x, k, b, 1, 1, 1, 1, false), [](double v) { return v > 0 ? v : 0; });
   EXPECT_TRUE(tensors_close(y, expected, kRtol, kAtol));
 }
 
@@ -31,16 +35,23 @@ TEST_F(KerasTest, Conv2DSameStridesDilationsGroupsNoBias) {
   Tensor x = random_tensor({1, 7, 8, 4}, 4);
   Tensor k = random_tensor({3, 2, 2, 6}, 5);
   Tensor y = run_sequential({layer("Conv2D", "conv",
-                                   {{"filters", 6}, {"kernel_size", {3, 2}}, {"strides", {2, 3}},
-                                    {"padding", "same"}, {"groups", 2}, {"use_bias", false},
+                                   {{"filters", 6},
+                                    {"kernel_size", {3, 2}},
+                                    {"strides", {2, 3}},
+                                    {"padding", "same"},
+                                    {"groups", 2},
+                                    {"use_bias", false},
                                     {"activation", "linear"}},
                                    {{"kernel", k}})},
                             x);
   EXPECT_TRUE(tensors_close(y, conv2d(x, k, Tensor(), 2, 3, 1, 1, true, 2), kRtol, kAtol));
   Tensor kd = random_tensor({3, 3, 4, 2}, 6);
   Tensor yd = run_sequential({layer("Conv2D", "dilated",
-                                    {{"filters", 2}, {"kernel_size", 3}, {"padding", "same"},
-                                     {"dilation_rate", 2}, {"use_bias", false}},
+                                    {{"filters", 2},
+                                     {"kernel_size", 3},
+                                     {"padding", "same"},
+                                     {"dilation_rate", 2},
+                                     {"use_bias", false}},
                                     {{"kernel", kd}})},
                              x);
   EXPECT_TRUE(tensors_close(yd, conv2d(x, kd, Tensor(), 1, 1, 2, 2, true), kRtol, kAtol));
@@ -50,7 +61,9 @@ TEST_F(KerasTest, Conv2DChannelsFirst) {
   Tensor x_nchw = random_tensor({2, 3, 5, 5}, 7);
   Tensor k = random_tensor({3, 3, 3, 2}, 8), b = random_tensor({2}, 9);
   Tensor y = run_sequential({layer("Conv2D", "conv",
-                                   {{"filters", 2}, {"kernel_size", 3}, {"padding", "same"},
+                                   {{"filters", 2},
+                                    {"kernel_size", 3},
+                                    {"padding", "same"},
                                     {"data_format", "channels_first"}},
                                    {{"kernel", k}, {"bias", b}})},
                             x_nchw);
@@ -61,11 +74,12 @@ TEST_F(KerasTest, Conv2DChannelsFirst) {
 TEST_F(KerasTest, DepthwiseConv2DWithMultiplier) {
   Tensor x = random_tensor({2, 6, 6, 3}, 10);
   Tensor k = random_tensor({3, 3, 3, 2}, 11), b = random_tensor({6}, 12);
-  Tensor y = run_sequential({layer("DepthwiseConv2D", "dw",
-                                   {{"kernel_size", {3, 3}}, {"strides", 2}, {"padding", "same"},
-                                    {"depth_multiplier", 2}},
-                                   {{"depthwise_kernel", k}, {"bias", b}})},
-                            x);
+  Tensor y = run_sequential(
+      {layer(
+          "DepthwiseConv2D", "dw",
+          {{"kernel_size", {3, 3}}, {"strides", 2}, {"padding", "same"}, {"depth_multiplier", 2}},
+          {{"depthwise_kernel", k}, {"bias", b}})},
+      x);
   EXPECT_TRUE(tensors_close(y, ref::depthwise2d(x, k, b, 2, true), kRtol, kAtol));
 }
 
@@ -73,14 +87,18 @@ TEST_F(KerasTest, SeparableConv2D) {
   Tensor x = random_tensor({1, 5, 5, 2}, 13);
   Tensor dk = random_tensor({3, 3, 2, 2}, 14), pk = random_tensor({1, 1, 4, 3}, 15);
   Tensor b = random_tensor({3}, 16);
-  Tensor y = run_sequential({layer("SeparableConv2D", "sep",
-                                   {{"filters", 3}, {"kernel_size", 3}, {"padding", "valid"},
-                                    {"depth_multiplier", 2}, {"activation", "tanh"}},
-                                   {{"depthwise_kernel", dk}, {"pointwise_kernel", pk}, {"bias", b}})},
-                            x);
+  Tensor y =
+      run_sequential({layer("SeparableConv2D", "sep",
+                            {{"filters", 3},
+                             {"kernel_size", 3},
+                             {"padding", "valid"},
+                             {"depth_multiplier", 2},
+                             {"activation", "tanh"}},
+                            {{"depthwise_kernel", dk}, {"pointwise_kernel", pk}, {"bias", b}})},
+                     x);
   Tensor middle = ref::depthwise2d(x, dk, Tensor(), 1, false);
-  Tensor expected = ref::map(conv2d(middle, pk, b, 1, 1, 1, 1, false),
-                             [](double v) { return std::tanh(v); });
+  Tensor expected =
+      ref::map(conv2d(middle, pk, b, 1, 1, 1, 1, false), [](double v) { return std::tanh(v); });
   EXPECT_TRUE(tensors_close(y, expected, kRtol, kAtol));
 }
 
@@ -88,11 +106,11 @@ TEST_F(KerasTest, Conv1DValidSameCausal) {
   Tensor x = random_tensor({2, 9, 3}, 17);
   Tensor k = random_tensor({3, 3, 4}, 18), b = random_tensor({4}, 19);
   for (const char* padding : {"valid", "same", "causal"}) {
-    Tensor y = run_sequential({layer("Conv1D", "conv1d",
-                                     {{"filters", 4}, {"kernel_size", 3}, {"padding", padding},
-                                      {"dilation_rate", 2}},
-                                     {{"kernel", k}, {"bias", b}})},
-                              x);
+    Tensor y = run_sequential(
+        {layer("Conv1D", "conv1d",
+               {{"filters", 4}, {"kernel_size", 3}, {"padding", padding}, {"dilation_rate", 2}},
+               {{"kernel", k}, {"bias", b}})},
+        x);
     EXPECT_TRUE(tensors_close(y, ref::conv1d(x, k, b, 1, 2, padding), kRtol, kAtol)) << padding;
   }
 }
@@ -117,14 +135,15 @@ TEST_F(KerasTest, MaxAndAveragePoolingBothPaddings) {
   Tensor x = random_tensor({2, 5, 7, 3}, 24);
   for (bool same : {false, true}) {
     const char* padding = same ? "same" : "valid";
-    Tensor max = run_sequential(
-        {layer("MaxPooling2D", "pool", {{"pool_size", {2, 2}}, {"strides", nullptr}, {"padding", padding}})},
-        x);
+    Tensor max =
+        run_sequential({layer("MaxPooling2D", "pool",
+                              {{"pool_size", {2, 2}}, {"strides", nullptr}, {"padding", padding}})},
+                       x);
     EXPECT_TRUE(tensors_close(max, ref::pool2d(x, 2, 2, same, true), kRtol, kAtol)) << padding;
     // Average with SAME counts only the real inputs of a border window (TF).
-    Tensor avg = run_sequential(
-        {layer("AveragePooling2D", "pool", {{"pool_size", 3}, {"strides", 2}, {"padding", padding}})},
-        x);
+    Tensor avg = run_sequential({layer("AveragePooling2D", "pool",
+                                       {{"pool_size", 3}, {"strides", 2}, {"padding", padding}})},
+                                x);
     EXPECT_TRUE(tensors_close(avg, ref::pool2d(x, 3, 2, same, false), kRtol, kAtol)) << padding;
   }
 }
@@ -153,14 +172,16 @@ TEST_F(KerasTest, FlattenChannelsLastAndChannelsFirst) {
   Tensor last = run_sequential({layer("Flatten", "flatten")}, x);
   EXPECT_TRUE(tensors_close(last, x.reshaped({2, 24}).value(), 0, 0));
   // channels_first data flattens in channels_last order, as Keras does.
-  Tensor first = run_sequential({layer("Flatten", "flatten", {{"data_format", "channels_first"}})}, x);
+  Tensor first =
+      run_sequential({layer("Flatten", "flatten", {{"data_format", "channels_first"}})}, x);
   Tensor nhwc = to_nhwc(x);  // x read as (N, C=2, H=3, W=4)
   EXPECT_TRUE(tensors_close(first, nhwc.reshaped({2, 24}).value(), 0, 0));
 }
 
 TEST_F(KerasTest, ReshapeAndPermute) {
   Tensor x = random_tensor({2, 3, 4}, 27);
-  Tensor reshaped = run_sequential({layer("Reshape", "reshape", {{"target_shape", {2, -1, 3}}})}, x);
+  Tensor reshaped =
+      run_sequential({layer("Reshape", "reshape", {{"target_shape", {2, -1, 3}}})}, x);
   EXPECT_EQ(reshaped.shape(), (Shape{2, 2, 2, 3}));
   EXPECT_TRUE(tensors_close(reshaped.reshaped({2, 3, 4}).value(), x, 0, 0));
   Tensor permuted = run_sequential({layer("Permute", "permute", {{"dims", {2, 1}}})}, x);
@@ -180,14 +201,15 @@ TEST_F(KerasTest, DropoutAndNoiseLayersAreIdentity) {
 
 TEST_F(KerasTest, ZeroPaddingAndCropping) {
   Tensor x = random_tensor({1, 3, 4, 2}, 29);
-  Tensor padded = run_sequential(
-      {layer("ZeroPadding2D", "pad", {{"padding", {{1, 2}, {3, 0}}}})}, x);
+  Tensor padded =
+      run_sequential({layer("ZeroPadding2D", "pad", {{"padding", {{1, 2}, {3, 0}}}})}, x);
   ASSERT_EQ(padded.shape(), (Shape{1, 6, 7, 2}));
   EXPECT_EQ(ref::at(padded, {0, 0, 0, 0}), 0.0f);
   EXPECT_EQ(ref::at(padded, {0, 1, 3, 1}), ref::at(x, {0, 0, 0, 1}));
   EXPECT_EQ(ref::at(padded, {0, 3, 6, 0}), ref::at(x, {0, 2, 3, 0}));
   EXPECT_EQ(ref::at(padded, {0, 5, 6, 0}), 0.0f);
-  Tensor cropped = run_sequential({layer("Cropping2D", "crop", {{"cropping", {{1, 0}, {2, 1}}}})}, x);
+  Tensor cropped =
+      run_sequential({layer("Cropping2D", "crop", {{"cropping", {{1, 0}, {2, 1}}}})}, x);
   ASSERT_EQ(cropped.shape(), (Shape{1, 2, 1, 2}));
   EXPECT_EQ(ref::at(cropped, {0, 0, 0, 1}), ref::at(x, {0, 1, 2, 1}));
   EXPECT_EQ(ref::at(cropped, {0, 1, 0, 0}), ref::at(x, {0, 2, 2, 0}));

@@ -21,7 +21,8 @@ TestModel small_cnn(int keras_major) {
       layer("Conv2D", "conv2d", {{"filters", 3}, {"kernel_size", 3}, {"activation", "relu"}},
             {{"kernel", random_tensor({3, 3, 2, 3}, 80)}, {"bias", random_tensor({3}, 81)}}),
       layer("BatchNormalization", "batch_normalization", {{"axis", -1}},
-            {{"gamma", random_tensor({3}, 82)}, {"beta", random_tensor({3}, 83)},
+            {{"gamma", random_tensor({3}, 82)},
+             {"beta", random_tensor({3}, 83)},
              {"moving_mean", random_tensor({3}, 84)},
              {"moving_variance", random_tensor({3}, 85, 0.5f, 1.5f)}}),
       layer("GlobalAveragePooling2D", "global_average_pooling2d"),
@@ -80,8 +81,8 @@ TEST_F(KerasTest, LoaderSniffsKerasFilesWithoutExtension) {
 TEST_F(KerasTest, RejectsTruncatedHdf5) {
   write_h5(path("good.h5"), small_cnn(2));
   const std::string bytes = read_bytes(path("good.h5"));
-  for (size_t length : {size_t{0}, size_t{7}, size_t{100}, size_t{1000}, bytes.size() / 2,
-                        bytes.size() - 100}) {
+  for (size_t length :
+       {size_t{0}, size_t{7}, size_t{100}, size_t{1000}, bytes.size() / 2, bytes.size() - 100}) {
     const auto file = write_file("cut.h5", bytes.substr(0, length));
     auto graph = import_keras(file);
     ASSERT_FALSE(graph.has_value()) << "length " << length;

@@ -45,19 +45,19 @@ TEST_P(KerasGoldenTest, ReproducesGoldenOutput) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Fixtures, KerasGoldenTest,
-    ::testing::Values(GoldenCase{"gtsrb_cnn_keras2.11", 12, 242251},
-                      GoldenCase{"fashion_mnist_cnn_keras3.10", 10, 93322},
-                      GoldenCase{"cifar10_resnet20v1_keras2.2.5", 71, 274442},
-                      GoldenCase{"injecttf2_mnist_mlp_keras2.2.4tf", 4, 101770}),
-    [](const ::testing::TestParamInfo<GoldenCase>& info) {
-      std::string name = info.param.model;
-      for (char& ch : name) {
-        if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(Fixtures, KerasGoldenTest,
+                         ::testing::Values(GoldenCase{"gtsrb_cnn_keras2.11", 12, 242251},
+                                           GoldenCase{"fashion_mnist_cnn_keras3.10", 10, 93322},
+                                           GoldenCase{"cifar10_resnet20v1_keras2.2.5", 71, 274442},
+                                           GoldenCase{"injecttf2_mnist_mlp_keras2.2.4tf", 4,
+                                                      101770}),
+                         [](const ::testing::TestParamInfo<GoldenCase>& info) {
+                           std::string name = info.param.model;
+                           for (char& ch : name) {
+                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           }
+                           return name;
+                         });
 
 TEST(KerasFixtures, ResNetKeepsKerasLayerOrderAndBranches) {
   NNFI_REQUIRE_FIXTURES();

@@ -43,8 +43,8 @@ TestModel merge_model(int keras_major, const Tensor& kernel) {
     if (std::string(merges[i]) != "Subtract") inputs.push_back("c");  // three-way merges
     m.layers.push_back(called(layer(merges[i], name), {inputs}));
   }
-  TestLayer shared = layer("Dense", "shared", {{"units", 2}, {"use_bias", false}},
-                           {{"kernel", kernel}});
+  TestLayer shared =
+      layer("Dense", "shared", {{"units", 2}, {"use_bias", false}}, {{"kernel", kernel}});
   for (int i = 0; i < 6; ++i) {
     shared.calls.push_back({"merge_" + std::to_string(i)});
     dense_outputs.push_back(i == 0 ? "shared" : "shared@" + std::to_string(i));
@@ -84,14 +84,16 @@ void check_merge_outputs(const std::vector<Tensor>& out, const Tensor& a, const 
 
 TEST_F(KerasTest, FunctionalMergesSharedLayerAndTwoOutputsKeras2) {
   Tensor kernel = random_tensor({4, 2}, 60);
-  Tensor a = random_tensor({3, 4}, 61), b = random_tensor({3, 4}, 62), c = random_tensor({3, 4}, 63);
+  Tensor a = random_tensor({3, 4}, 61), b = random_tensor({3, 4}, 62),
+         c = random_tensor({3, 4}, 63);
   std::vector<Tensor> out = run_model(merge_model(2, kernel), {a, b, c});
   check_merge_outputs(out, a, b, c, kernel);
 }
 
 TEST_F(KerasTest, FunctionalMergesSharedLayerAndTwoOutputsKeras3) {
   Tensor kernel = random_tensor({4, 2}, 60);
-  Tensor a = random_tensor({3, 4}, 61), b = random_tensor({3, 4}, 62), c = random_tensor({3, 4}, 63);
+  Tensor a = random_tensor({3, 4}, 61), b = random_tensor({3, 4}, 62),
+         c = random_tensor({3, 4}, 63);
   H5Options options;
   options.keras_version = "3.10.0";
   options.weight_suffix = false;
@@ -125,12 +127,12 @@ TEST_F(KerasTest, LayerOrderNamesClassesAndOutputShapes) {
   // Sequential: Conv2D(relu) -> MaxPooling2D -> Flatten -> Dense(softmax).
   TestModel m;
   m.input_shape = {-1, 6, 6, 1};
-  m.layers = {layer("Conv2D", "conv", {{"filters", 2}, {"kernel_size", 3}, {"activation", "relu"}},
-                    {{"kernel", random_tensor({3, 3, 1, 2}, 64)}, {"bias", random_tensor({2}, 65)}}),
-              layer("MaxPooling2D", "pool", {{"pool_size", 2}}),
-              layer("Flatten", "flat"),
-              layer("Dense", "out", {{"units", 3}, {"activation", "softmax"}},
-                    {{"kernel", random_tensor({8, 3}, 66)}, {"bias", random_tensor({3}, 67)}})};
+  m.layers = {
+      layer("Conv2D", "conv", {{"filters", 2}, {"kernel_size", 3}, {"activation", "relu"}},
+            {{"kernel", random_tensor({3, 3, 1, 2}, 64)}, {"bias", random_tensor({2}, 65)}}),
+      layer("MaxPooling2D", "pool", {{"pool_size", 2}}), layer("Flatten", "flat"),
+      layer("Dense", "out", {{"units", 3}, {"activation", "softmax"}},
+            {{"kernel", random_tensor({8, 3}, 66)}, {"bias", random_tensor({3}, 67)}})};
   write_h5(path("m.h5"), m);
   auto graph = import_keras(path("m.h5"));
   ASSERT_TRUE(graph.has_value()) << graph.status().message();
@@ -164,9 +166,8 @@ TEST_F(KerasTest, LayerListedBeforeItsInputsAndKeras3SingleEndpoint) {
   Tensor k = random_tensor({3, 3}, 68);
   m.layers.push_back(called(layer("ReLU", "late"), {{"first"}}));
   m.layers.push_back(input_layer("in", {-1, 3}, 3));
-  m.layers.push_back(called(layer("Dense", "first", {{"units", 3}, {"use_bias", false}},
-                                  {{"kernel", k}}),
-                            {{"in"}}));
+  m.layers.push_back(called(
+      layer("Dense", "first", {{"units", 3}, {"use_bias", false}}, {{"kernel", k}}), {{"in"}}));
   m.inputs = {"in"};
   m.outputs = {"late"};
   H5Options options;

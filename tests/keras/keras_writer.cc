@@ -37,8 +37,10 @@ json keras2_ref(const std::string& ref) {
 json keras3_tensor(const std::string& ref) {
   auto [name, call] = split_call(ref);
   return {{"class_name", "__keras_tensor__"},
-          {"config", {{"shape", json::array()}, {"dtype", "float32"},
-                      {"keras_history", json::array({name, call, 0})}}}};
+          {"config",
+           {{"shape", json::array()},
+            {"dtype", "float32"},
+            {"keras_history", json::array({name, call, 0})}}}};
 }
 
 json layer_entry(const TestModel& model, const TestLayer& layer, bool with_inbound) {
@@ -102,7 +104,8 @@ void write_strings(hid_t object, const std::string& name, const std::vector<std:
   if (values.empty()) return;
   if (fixed) {
     std::string buffer(size * values.size(), '\0');
-    for (size_t i = 0; i < values.size(); ++i) buffer.replace(i * size, values[i].size(), values[i]);
+    for (size_t i = 0; i < values.size(); ++i)
+      buffer.replace(i * size, values[i].size(), values[i]);
     ASSERT_GE(H5Awrite(attribute.id, type.id, buffer.data()), 0);
   } else {
     std::vector<const char*> pointers;
@@ -119,8 +122,7 @@ void write_dataset(hid_t root, const std::string& path, const Tensor& tensor) {
     if (slash == std::string::npos) break;
     const std::string group = path.substr(0, slash);
     if (H5Lexists(root, group.c_str(), H5P_DEFAULT) <= 0) {
-      H5 created{H5Gcreate2(root, group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                 &H5Gclose};
+      H5 created{H5Gcreate2(root, group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), &H5Gclose};
     }
     start = slash + 1;
   }
@@ -132,9 +134,8 @@ void write_dataset(hid_t root, const std::string& path, const Tensor& tensor) {
                         H5P_DEFAULT),
              &H5Dclose};
   ASSERT_GE(dataset.id, 0) << path;
-  ASSERT_GE(H5Dwrite(dataset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                     tensor.raw_data()),
-            0);
+  ASSERT_GE(
+      H5Dwrite(dataset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.raw_data()), 0);
 }
 
 hid_t make_group(hid_t parent, const std::string& name) {
@@ -200,8 +201,7 @@ json model_config(const TestModel& model) {
   return root;
 }
 
-void write_h5(const std::filesystem::path& path, const TestModel& model,
-              const H5Options& options) {
+void write_h5(const std::filesystem::path& path, const TestModel& model, const H5Options& options) {
   H5 file{H5Fcreate(path.string().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), &H5Fclose};
   ASSERT_GE(file.id, 0);
   const bool fixed = options.fixed_length_strings;
@@ -257,9 +257,10 @@ void write_keras_archive(const std::filesystem::path& path, const TestModel& mod
   int error = 0;
   zip_t* archive = zip_open(path.string().c_str(), ZIP_CREATE | ZIP_TRUNCATE, &error);
   ASSERT_NE(archive, nullptr);
-  for (const auto& [name, bytes] : std::vector<std::pair<std::string, const std::string*>>{
-           {"metadata.json", &metadata}, {"config.json", &config},
-           {"model.weights.h5", &weights}}) {
+  for (const auto& [name, bytes] :
+       std::vector<std::pair<std::string, const std::string*>>{{"metadata.json", &metadata},
+                                                               {"config.json", &config},
+                                                               {"model.weights.h5", &weights}}) {
     zip_source_t* source = zip_source_buffer(archive, bytes->data(), bytes->size(), 0);
     ASSERT_NE(source, nullptr);
     ASSERT_GE(zip_file_add(archive, name.c_str(), source, ZIP_FL_OVERWRITE), 0);
@@ -268,8 +269,7 @@ void write_keras_archive(const std::filesystem::path& path, const TestModel& mod
 }
 
 Expected<std::vector<Tensor>> run_keras_file(const std::filesystem::path& path,
-                                             const std::vector<Tensor>& inputs,
-                                             bool fast_kernels) {
+                                             const std::vector<Tensor>& inputs, bool fast_kernels) {
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, import_keras(path));
   std::vector<Shape> shapes;
   for (const Tensor& input : inputs) shapes.push_back(input.shape());

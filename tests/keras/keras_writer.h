@@ -21,7 +21,7 @@ using nlohmann::json;
 
 struct TestLayer {
   std::string class_name;
-  json config;  // includes "name"
+  json config;                                          // includes "name"
   std::vector<std::pair<std::string, Tensor>> weights;  // Keras order, short names
   // Functional models: the inputs of each call, as "layer" or "layer@call".
   std::vector<std::vector<std::string>> calls;
@@ -31,9 +31,9 @@ struct TestLayer {
 
 struct TestModel {
   bool functional = false;
-  int keras_major = 2;       // 2: Keras 2 JSON (list inbound_nodes); 3: Keras 3 dicts
-  Shape input_shape;         // batch shape of the (first) InputLayer, -1 = None
-  bool input_layer = true;   // Sequential: false writes batch_input_shape on layer 0
+  int keras_major = 2;            // 2: Keras 2 JSON (list inbound_nodes); 3: Keras 3 dicts
+  Shape input_shape;              // batch shape of the (first) InputLayer, -1 = None
+  bool input_layer = true;        // Sequential: false writes batch_input_shape on layer 0
   std::vector<TestLayer> layers;  // functional: InputLayers included
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;  // "layer" or "layer@call"
@@ -44,7 +44,7 @@ struct H5Options {
   bool fixed_length_strings = false;  // h5py's 'S' strings (standalone Keras 2.2)
   bool weight_suffix = true;          // "dense/kernel:0" (Keras 2) or "sequential/dense/kernel"
   bool write_config = true;
-  std::string config_override;        // written verbatim when not empty
+  std::string config_override;  // written verbatim when not empty
 };
 
 json model_config(const TestModel& model);

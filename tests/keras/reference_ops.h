@@ -108,7 +108,8 @@ inline Tensor conv1d(const Tensor& x, const Tensor& kernel, const Tensor& bias, 
         for (int64_t u = 0; u < k; ++u) {
           const int64_t t = i * s - pad + u * d;
           if (t < 0 || t >= l) continue;
-          for (int64_t ci = 0; ci < c; ++ci) sum += double(at(x, {b, t, ci})) * at(kernel, {u, ci, o});
+          for (int64_t ci = 0; ci < c; ++ci)
+            sum += double(at(x, {b, t, ci})) * at(kernel, {u, ci, o});
         }
         *out++ = static_cast<float>(sum);
       }

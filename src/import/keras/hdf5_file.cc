@@ -94,7 +94,8 @@ std::string check_global_heaps(uint64_t file_size, const ByteReader& read) {
   constexpr size_t kHeader = 16;  // signature, version, reserved, collection size
   std::string buffer(kChunk + kHeader, '\0');
   for (uint64_t base = 0; base < file_size; base += kChunk) {
-    const size_t length = static_cast<size_t>(std::min<uint64_t>(kChunk + kHeader, file_size - base));
+    const size_t length =
+        static_cast<size_t>(std::min<uint64_t>(kChunk + kHeader, file_size - base));
     if (!read(base, length, buffer.data())) return "";
     for (size_t i = 0; i + 5 <= length && i < kChunk; ++i) {
       if (std::memcmp(buffer.data() + i, "GCOL\x01", 5) != 0) continue;
@@ -212,15 +213,14 @@ Expected<H5Id> Hdf5File::open_group(hid_t location, const std::string& path) con
   return group;
 }
 
-Expected<std::vector<std::string>> Hdf5File::children(hid_t group,
-                                                      const std::string& where) const {
+Expected<std::vector<std::string>> Hdf5File::children(hid_t group, const std::string& where) const {
   H5Quiet quiet;
   H5G_info_t info;
   if (H5Gget_info(group, &info) < 0) return error(where, "cannot list the group");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t length = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr,
-                                              0, H5P_DEFAULT);
+    const ssize_t length =
+        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
     if (length < 0) return error(where, "cannot read the name of child " + std::to_string(i));
     std::string name(static_cast<size_t>(length) + 1, '\0');
     H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
@@ -236,8 +236,9 @@ bool Hdf5File::has_attribute(hid_t object, const std::string& attribute) const {
   return H5Aexists(object, attribute.c_str()) > 0;
 }
 
-Expected<std::vector<std::string>> Hdf5File::string_list_attribute(
-    hid_t object, const std::string& attribute, const std::string& where) const {
+Expected<std::vector<std::string>> Hdf5File::string_list_attribute(hid_t object,
+                                                                   const std::string& attribute,
+                                                                   const std::string& where) const {
   H5Quiet quiet;
   const std::string what = "attribute '" + attribute + "'";
   if (H5Aexists(object, attribute.c_str()) <= 0) return error(where, what + " is missing");

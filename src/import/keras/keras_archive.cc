@@ -22,8 +22,8 @@ using ZipArchive = std::unique_ptr<zip_t, ZipCloser>;
 using ZipMember = std::unique_ptr<zip_file_t, ZipFileCloser>;
 
 // Reads member `name`; *found is false (and the result empty) when absent.
-Expected<std::string> read_member(zip_t* archive, const std::string& name,
-                                  const std::string& where, bool* found) {
+Expected<std::string> read_member(zip_t* archive, const std::string& name, const std::string& where,
+                                  bool* found) {
   *found = false;
   const zip_int64_t index = zip_name_locate(archive, name.c_str(), 0);
   if (index < 0) return std::string();
@@ -39,8 +39,8 @@ Expected<std::string> read_member(zip_t* archive, const std::string& name,
   }
   ZipMember member(zip_fopen_index(archive, static_cast<zip_uint64_t>(index), 0));
   if (member == nullptr) {
-    return invalid_argument(where + ": cannot open " + name + " in the archive: " +
-                            zip_strerror(archive));
+    return invalid_argument(where + ": cannot open " + name +
+                            " in the archive: " + zip_strerror(archive));
   }
   std::string bytes(static_cast<size_t>(stat.size), '\0');
   zip_uint64_t done = 0;
@@ -59,8 +59,7 @@ Expected<std::string> read_member(zip_t* archive, const std::string& name,
 bool has_zip_signature(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {};
-  return in.read(magic, 4) && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 &&
-         magic[3] == 4;
+  return in.read(magic, 4) && magic[0] == 'P' && magic[1] == 'K' && magic[2] == 3 && magic[3] == 4;
 }
 
 Expected<KerasArchive> read_keras_archive(const std::filesystem::path& path) {

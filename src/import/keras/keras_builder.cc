@@ -242,9 +242,9 @@ Expected<std::string> LayerBuilder::get_activation(const std::string& key) const
 Status LayerBuilder::expect_inputs(size_t min_count, size_t max_count) const {
   if (inputs_.size() < min_count || inputs_.size() > max_count) {
     return error("called on " + std::to_string(inputs_.size()) + " tensors, expected " +
-                 (min_count == max_count ? std::to_string(min_count)
-                                         : std::to_string(min_count) + " to " +
-                                               std::to_string(max_count)));
+                 (min_count == max_count
+                      ? std::to_string(min_count)
+                      : std::to_string(min_count) + " to " + std::to_string(max_count)));
   }
   return Status::ok();
 }
@@ -281,7 +281,8 @@ ValueId LayerBuilder::constant(const std::string& name, Tensor tensor) {
 }
 
 ValueId LayerBuilder::int64_constant(const std::string& name, const std::vector<int64_t>& values) {
-  return constant(name, Tensor::from_vector<int64_t>(values, {static_cast<int64_t>(values.size())}));
+  return constant(name,
+                  Tensor::from_vector<int64_t>(values, {static_cast<int64_t>(values.size())}));
 }
 
 ValueId LayerBuilder::float_constant(const std::string& name, float value) {

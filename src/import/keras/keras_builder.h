@@ -22,8 +22,8 @@ namespace nnfi::keras_import {
 
 // Facts about the file that change layer semantics.
 struct KerasFileInfo {
-  std::string file;       // for messages
-  int keras_major = 2;    // Keras 3 changed hard_sigmoid and a few defaults
+  std::string file;     // for messages
+  int keras_major = 2;  // Keras 3 changed hard_sigmoid and a few defaults
 };
 
 class LayerBuilder {

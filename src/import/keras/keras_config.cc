@@ -1,5 +1,6 @@
 #include "import/keras/keras_config.h"
 
+#include <cctype>
 #include <regex>
 #include <set>
 #include <string>
@@ -181,11 +182,10 @@ Status parse_sequential(const json& root, const json& config, KerasModel* model,
     // Standalone Keras 2.x writes no InputLayer: the first layer carries the
     // shape (or the model's build shape does).
     bool found = false;
-    NNFI_ASSIGN_OR_RETURN(Shape shape,
-                          declared_batch_shape(parsed.front().config, where, &found));
+    NNFI_ASSIGN_OR_RETURN(Shape shape, declared_batch_shape(parsed.front().config, where, &found));
     if (!found && config.is_object() && config.contains("build_input_shape")) {
-      NNFI_ASSIGN_OR_RETURN(shape, read_shape(config["build_input_shape"], "build_input_shape",
-                                              where));
+      NNFI_ASSIGN_OR_RETURN(shape,
+                            read_shape(config["build_input_shape"], "build_input_shape", where));
       found = true;
     }
     if (!found && root.contains("build_config") && root["build_config"].is_object() &&

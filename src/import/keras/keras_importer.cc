@@ -28,8 +28,8 @@ struct KerasSource {
   std::optional<Hdf5File> file;
   KerasModel model;
   KerasFileInfo info;
-  bool v3 = false;              // .keras: layers/<snake_name>/vars/<i>
-  std::string weights_root;     // .h5: "model_weights" (or "." for old files)
+  bool v3 = false;                               // .keras: layers/<snake_name>/vars/<i>
+  std::string weights_root;                      // .h5: "model_weights" (or "." for old files)
   std::map<std::string, std::string> v3_groups;  // layer name -> "layers/<snake_name>"
   std::map<std::string, std::string> metadata;
 };
@@ -67,10 +67,12 @@ Expected<KerasSource> open_h5(const fs::path& path) {
   const std::string where = path.string();
   if (!file.has_attribute(root, "model_config")) {
     if (file.has_attribute(root, "layer_names")) {
-      return invalid_argument(where + ": a weights-only Keras file (model.save_weights) has no "
+      return invalid_argument(where +
+                              ": a weights-only Keras file (model.save_weights) has no "
                               "architecture; nnfi needs a file written by model.save");
     }
-    return invalid_argument(where + ": an HDF5 file without a 'model_config' attribute: not a "
+    return invalid_argument(where +
+                            ": an HDF5 file without a 'model_config' attribute: not a "
                             "Keras model (nnfi needs a file written by model.save)");
   }
   NNFI_ASSIGN_OR_RETURN(std::string config, file.string_attribute(root, "model_config", ""));
@@ -78,8 +80,8 @@ Expected<KerasSource> open_h5(const fs::path& path) {
   for (const char* key : {"keras_version", "backend"}) {
     if (!file.has_attribute(root, key)) continue;
     auto value = file.string_attribute(root, key, "");
-    if (value) source.metadata[std::string("keras.") + (key[0] == 'k' ? "version" : "backend")] =
-        *value;
+    if (value)
+      source.metadata[std::string("keras.") + (key[0] == 'k' ? "version" : "backend")] = *value;
   }
   source.weights_root = file.is_group(root, "model_weights") ? "model_weights" : ".";
   source.info.keras_major = major_version(source.metadata["keras.version"], 2);
@@ -92,8 +94,8 @@ Expected<KerasSource> open_archive(const fs::path& path) {
   KerasSource source;
   NNFI_ASSIGN_OR_RETURN(KerasArchive archive, read_keras_archive(path));
   const std::string where = path.string();
-  NNFI_ASSIGN_OR_RETURN(source.model, parse_model_config(archive.config_json,
-                                                         where + ": config.json"));
+  NNFI_ASSIGN_OR_RETURN(source.model,
+                        parse_model_config(archive.config_json, where + ": config.json"));
   const auto metadata = nlohmann::json::parse(archive.metadata_json, nullptr, false);
   if (metadata.is_object() && metadata.contains("keras_version") &&
       metadata["keras_version"].is_string()) {
@@ -163,8 +165,8 @@ Expected<std::map<std::string, Tensor>> layer_weights(const KerasSource& source,
     expected_text += (expected_text.empty() ? "" : ", ") + name;
   }
   for (const auto& entry : stored) stored_text += (stored_text.empty() ? "" : ", ") + entry.first;
-  const std::string where = source.info.file + ": layer '" + layer.name + "' (" +
-                            layer.class_name + ")";
+  const std::string where =
+      source.info.file + ": layer '" + layer.name + "' (" + layer.class_name + ")";
   if (stored.size() < required || stored.size() > expected.size()) {
     if (stored.empty()) {
       return invalid_argument(where + ": no weights in the file (expected " + expected_text +
@@ -216,7 +218,8 @@ Status GraphBuilder::check_ref(const TensorRef& ref, const std::string& user) co
   const std::string where = source_.info.file + ": " + user;
   auto it = index_.find(ref.layer);
   if (it == index_.end()) {
-    return invalid_argument(where + " refers to layer '" + ref.layer + "', which is not in the model");
+    return invalid_argument(where + " refers to layer '" + ref.layer +
+                            "', which is not in the model");
   }
   if (ref.call < 0 || ref.call >= static_cast<int64_t>(results_[it->second].size())) {
     return invalid_argument(where + " refers to call " + std::to_string(ref.call) + " of layer '" +
@@ -236,10 +239,9 @@ Status GraphBuilder::check_layers() {
   for (size_t i = 0; i < model_.layers.size(); ++i) {
     const KerasLayer& layer = model_.layers[i];
     if (!expected_weights(layer)) {
-      return unsupported(source_.info.file + ": layer '" + layer.name + "' (" +
-                         layer.class_name + "): layer class not supported" +
-                         class_hint(layer.class_name) + "; nnfi supports " +
-                         supported_layer_classes());
+      return unsupported(source_.info.file + ": layer '" + layer.name + "' (" + layer.class_name +
+                         "): layer class not supported" + class_hint(layer.class_name) +
+                         "; nnfi supports " + supported_layer_classes());
     }
     index_[layer.name] = i;
     const size_t calls = layer.class_name == "InputLayer" ? 1 : layer.calls.size();
@@ -265,8 +267,7 @@ Status GraphBuilder::check_layers() {
     }
   }
   for (const KerasLayer& layer : model_.layers) {
-    NNFI_ASSIGN_OR_RETURN(auto weights,
-                          layer_weights(source_, layer, *expected_weights(layer)));
+    NNFI_ASSIGN_OR_RETURN(auto weights, layer_weights(source_, layer, *expected_weights(layer)));
     weights_.push_back(std::move(weights));
   }
   constants_.resize(model_.layers.size());

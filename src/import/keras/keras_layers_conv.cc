@@ -138,6 +138,7 @@ Status convert_conv(LayerBuilder& b) {
   NNFI_ASSIGN_OR_RETURN(int64_t groups, b.get_int("groups", 1));
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> kernel,
                         b.get_ints("kernel_size", static_cast<size_t>(spatial), {}));
+  if (kernel.empty()) return b.error("kernel_size is missing");
   Shape expected = kernel;
   expected.push_back(-1);
   expected.push_back(filters);
@@ -158,6 +159,7 @@ Status convert_depthwise_conv(LayerBuilder& b) {
   NNFI_ASSIGN_OR_RETURN(bool channels_first, b.channels_first());
   NNFI_ASSIGN_OR_RETURN(int64_t multiplier, b.get_int("depth_multiplier", 1));
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, b.get_ints("kernel_size", 2, {}));
+  if (kernel.empty()) return b.error("kernel_size is missing");
   NNFI_RETURN_IF_ERROR(
       b.expect_weight_shape("depthwise_kernel", {kernel[0], kernel[1], -1, multiplier}));
   const Tensor& depthwise = b.weight("depthwise_kernel");
@@ -175,6 +177,7 @@ Status convert_separable_conv(LayerBuilder& b) {
   NNFI_ASSIGN_OR_RETURN(int64_t filters, b.get_int("filters", -1));
   NNFI_ASSIGN_OR_RETURN(int64_t multiplier, b.get_int("depth_multiplier", 1));
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, b.get_ints("kernel_size", 2, {}));
+  if (kernel.empty()) return b.error("kernel_size is missing");
   NNFI_RETURN_IF_ERROR(
       b.expect_weight_shape("depthwise_kernel", {kernel[0], kernel[1], -1, multiplier}));
   const Tensor& depthwise = b.weight("depthwise_kernel");
@@ -187,8 +190,8 @@ Status convert_separable_conv(LayerBuilder& b) {
   Attributes pointwise;
   pointwise.set("kernel_shape", std::vector<int64_t>{1, 1});
   pointwise.set("channels_last", int64_t{channels_first ? 0 : 1});
-  ValueId pw = b.constant("pointwise_kernel", permute_tensor(b.weight("pointwise_kernel"),
-                                                             {3, 2, 0, 1}));
+  ValueId pw =
+      b.constant("pointwise_kernel", permute_tensor(b.weight("pointwise_kernel"), {3, 2, 0, 1}));
   y = b.emit(OpType::kConv, "pointwise", {y, pw}, pointwise);
   return finish_conv(b, y, channels_first, filters);
 }
@@ -201,8 +204,7 @@ Status convert_pool(LayerBuilder& b) {
   NNFI_ASSIGN_OR_RETURN(bool channels_first, b.channels_first());
   const auto n = static_cast<size_t>(spatial);
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> size,
-                        b.get_ints(spatial == 1 ? "pool_size" : "pool_size", n,
-                                   std::vector<int64_t>(n, 2)));
+                        b.get_ints("pool_size", n, std::vector<int64_t>(n, 2)));
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> strides, b.get_ints("strides", n, size));
   NNFI_ASSIGN_OR_RETURN(std::string pad, auto_pad(b));
   Attributes attrs;

@@ -26,7 +26,8 @@ Expected<int64_t> normalized_axis(LayerBuilder& b, int64_t axis, int rank) {
 Expected<Tensor> broadcast_constant(LayerBuilder& b, const std::string& key, double fallback,
                                     int rank, int64_t axis) {
   auto it = b.config().find(key);
-  if (it == b.config().end() || it->is_null()) return Tensor::scalar<float>(static_cast<float>(fallback));
+  if (it == b.config().end() || it->is_null())
+    return Tensor::scalar<float>(static_cast<float>(fallback));
   if (it->is_number()) return Tensor::scalar<float>(it->get<float>());
   if (!it->is_array()) return b.error(key + " is neither a number nor a list");
   std::vector<float> values;
@@ -47,7 +48,8 @@ Status convert_dense(LayerBuilder& b) {
   NNFI_ASSIGN_OR_RETURN(int64_t units, b.get_int("units", -1));
   NNFI_RETURN_IF_ERROR(b.expect_weight_shape("kernel", {-1, units}));
   // Dense on rank > 2 multiplies along the last axis: MatMul's numpy rule.
-  ValueId y = b.emit(OpType::kMatMul, "matmul", {b.input(0), b.constant("kernel", b.weight("kernel"))});
+  ValueId y =
+      b.emit(OpType::kMatMul, "matmul", {b.input(0), b.constant("kernel", b.weight("kernel"))});
   if (b.has_weight("bias")) {
     NNFI_RETURN_IF_ERROR(b.expect_weight_shape("bias", {units}));
     Attributes attrs;
@@ -107,13 +109,14 @@ Status convert_relu(LayerBuilder& b) {
     y = b.emit(OpType::kClip, "clip", {y}, bounds);
   }
   if (slope != 0.0) {
-    ValueId shifted = threshold != 0.0
-                          ? b.emit(OpType::kSub, "negative_input",
-                                   {b.float_constant("threshold", static_cast<float>(threshold)), x})
-                          : b.emit(OpType::kNeg, "negative_input", {x});
+    ValueId shifted =
+        threshold != 0.0 ? b.emit(OpType::kSub, "negative_input",
+                                  {b.float_constant("threshold", static_cast<float>(threshold)), x})
+                         : b.emit(OpType::kNeg, "negative_input", {x});
     ValueId negative = b.emit(OpType::kRelu, "negative_relu", {shifted});
-    ValueId scaled = b.emit(OpType::kMul, "negative_scale",
-                            {b.float_constant("negative_slope", static_cast<float>(slope)), negative});
+    ValueId scaled =
+        b.emit(OpType::kMul, "negative_scale",
+               {b.float_constant("negative_slope", static_cast<float>(slope)), negative});
     y = b.emit(OpType::kSub, "sub", {y, scaled});
   }
   b.set_output(y, b.rank(0));
