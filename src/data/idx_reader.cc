@@ -10,6 +10,9 @@
 namespace nnfi::data {
 namespace {
 
+// Larger images are refused before any arithmetic on their size (which could overflow).
+constexpr int64_t kMaxSide = int64_t{1} << 20;
+
 class IdxSource : public ImageSource {
  public:
   IdxSource(std::filesystem::path images, std::filesystem::path labels)
@@ -58,6 +61,12 @@ class IdxSource : public ImageSource {
                          " have " + std::to_string(shape_.channels) +
                          " channels (expected 1 or 3)");
     }
+    if (shape_.height > kMaxSide || shape_.width > kMaxSide || shape_.height == 0 ||
+        shape_.width == 0) {
+      return invalid_argument(where + ": IDX images of shape " + shape_to_string(header.shape) +
+                              " are not valid (expected 1 to " + std::to_string(kMaxSide) +
+                              " pixels a side)");
+    }
     image_bytes_ = static_cast<uint64_t>(shape_.height * shape_.width * shape_.channels);
     if (count_ != static_cast<int64_t>(labels_.size())) {
       return invalid_argument(where + " holds " + std::to_string(count_) + " images but " +
@@ -67,7 +76,11 @@ class IdxSource : public ImageSource {
     // The file must hold exactly the images its header announces (checked before any read, so
     // a truncated file is an error at open, not a short data set).
     NNFI_ASSIGN_OR_RETURN(uint64_t total, file_->size());
-    const uint64_t expected = data_offset_ + static_cast<uint64_t>(count_) * image_bytes_;
+    // count <= 2^32 and image_bytes <= 3 * 2^40, so the product needs a guard, not a wider type.
+    const uint64_t expected =
+        static_cast<uint64_t>(count_) > (UINT64_MAX - data_offset_) / image_bytes_
+            ? UINT64_MAX
+            : data_offset_ + static_cast<uint64_t>(count_) * image_bytes_;
     if (total != expected) {
       return invalid_argument(
           where + ": " + (total < expected ? "truncated" : "unexpected bytes after the data in") +

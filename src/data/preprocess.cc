@@ -28,13 +28,15 @@ Expected<bool> channels_first_for(const Shape& example, DataLayout layout, const
 }
 
 Status validate_preprocessing(const Preprocessing& p) {
-  if (!p.preset.empty())
+  constexpr int64_t kMaxResize = 1 << 16;
+  if (!p.preset.empty()) {
     return internal_error("preprocessing preset '" + p.preset + "' unresolved");
-  if (p.resize_height < 0 || p.resize_width < 0 ||
-      (p.resize_height == 0) != (p.resize_width == 0)) {
+  }
+  if (p.resize_height < 0 || p.resize_width < 0 || p.resize_height > kMaxResize ||
+      p.resize_width > kMaxResize || (p.resize_height == 0) != (p.resize_width == 0)) {
     return invalid_argument("resize " + std::to_string(p.resize_height) + "x" +
                             std::to_string(p.resize_width) +
-                            " is not valid (expected both sizes > 0, or none)");
+                            " is not valid (expected both sizes 1 to 65536, or none)");
   }
   if (!(p.central_crop >= 0.0 && p.central_crop <= 1.0)) {
     return invalid_argument("central crop " + std::to_string(p.central_crop) +

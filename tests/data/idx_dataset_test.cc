@@ -237,6 +237,20 @@ TEST_F(IdxDatasetTest, RejectsCountMismatchAndBadFiles) {
   EXPECT_FALSE(open_dataset(options, {-1, 1}).has_value());
 }
 
+TEST_F(IdxDatasetTest, RejectsAbsurdHeaders) {
+  const auto labels = write_file("l.idx", encode_idx({2}, {0, 1}));
+  for (const std::vector<uint32_t>& dims : std::vector<std::vector<uint32_t>>{
+           {2, 0xFFFFFFFFu, 0xFFFFFFFFu}, {2, 0, 5}, {2, 4, 4, 2}, {0xFFFFFFFFu, 70000, 1}}) {
+    const auto images = write_file("huge.idx", encode_idx(dims, std::vector<uint8_t>(32, 1)));
+    DatasetOptions options;
+    options.spec = "idx:" + images.string() + "," + labels.string();
+    auto dataset = open_dataset(options, {-1, -1});
+    ASSERT_FALSE(dataset.has_value());
+    EXPECT_NE(dataset.status().message().find("huge.idx"), std::string::npos)
+        << dataset.status().message();
+  }
+}
+
 TEST_F(IdxDatasetTest, RejectsBadSpecs) {
   for (const char* spec : {"", "idx", "csv:a", "idx:a,b,c", "gtsrb:a,b", "npy:x.npy", "idx:,b"}) {
     DatasetOptions options;

@@ -141,3 +141,46 @@ TEST(ImageDecodeTest, ReadsFixtureImages) {
 
 }  // namespace
 }  // namespace nnfi::data
+
+namespace nnfi::data {
+namespace {
+
+// Bad input must never crash: mutated and cut copies of valid files of every format decode or
+// fail cleanly (run under the address/undefined sanitizer presets too).
+TEST(ImageDecodeTest, SurvivesMutatedFiles) {
+  const testing::TestImage image = testing::pattern_image(12, 10, 3);
+  const testing::TestImage gray = testing::pattern_image(5, 7, 1);
+  const std::vector<std::string> originals = {
+      testing::encode_ppm(image), testing::encode_ppm(gray), testing::encode_bmp24(image),
+      testing::encode_png(image), testing::encode_png(gray), testing::encode_jpeg(image)};
+  uint32_t state = 12345;
+  auto next = [&state] { return state = state * 1664525u + 1013904223u; };
+  int decoded = 0, failed = 0;
+  for (const std::string& original : originals) {
+    for (int trial = 0; trial < 150; ++trial) {
+      std::string bytes = original;
+      const int edits = 1 + static_cast<int>(next() % 4);
+      for (int e = 0; e < edits; ++e) {
+        // Headers matter most: half of the edits hit the first 64 bytes.
+        const size_t span = next() % 2 == 0 ? std::min<size_t>(64, bytes.size()) : bytes.size();
+        bytes[next() % span] = static_cast<char>(next() >> 24);
+      }
+      if (trial % 5 == 0) bytes.resize(next() % (bytes.size() + 1));
+      auto result = decode_image(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                                 "mutated");
+      if (result.has_value()) {
+        ++decoded;
+        EXPECT_EQ(result->pixels.size(),
+                  static_cast<size_t>(result->height * result->width * result->channels));
+      } else {
+        ++failed;
+        EXPECT_NE(result.status().message().find("mutated"), std::string::npos);
+      }
+    }
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_GT(decoded, 0);
+}
+
+}  // namespace
+}  // namespace nnfi::data
