@@ -8,6 +8,7 @@
 
 #include "import/keras/keras_importer.h"
 #include "import/onnx/onnx_importer.h"
+#include "import/tf/tf_importer.h"
 #include "nnfi/model.h"
 
 namespace nnfi {
@@ -33,12 +34,23 @@ Expected<std::shared_ptr<Graph>> load_keras(const std::filesystem::path& path,
   return import_keras(path);
 }
 
+// A folder TensorFlow wrote: a SavedModel or a checkpoint folder.
+bool is_tensorflow_folder(const std::filesystem::path& path) {
+  std::error_code error;
+  return std::filesystem::exists(path / "saved_model.pb", error) ||
+         std::filesystem::exists(path / "checkpoint", error);
+}
+
 // One line per format. Content sniffing tries them in this order, so formats
 // with a cheap magic number go before those that need a full parse.
 const std::vector<ModelFormat>& model_formats() {
   static const std::vector<ModelFormat> formats = {
       {"ONNX", {".onnx"}, &onnx_import::looks_like_onnx, &load_onnx},
       {"Keras", {".h5", ".hdf5", ".keras"}, &keras_import::looks_like_keras, &load_keras},
+      {"TensorFlow",
+       {".pb", ".meta", ".index"},
+       &tf_import::looks_like_tensorflow,
+       &import_tensorflow},
   };
   return formats;
 }
@@ -71,7 +83,10 @@ Expected<std::shared_ptr<Graph>> load_model(const std::filesystem::path& path,
     return not_found(path.string() + ": no such model file");
   }
   if (std::filesystem::is_directory(path, error)) {
-    return invalid_argument(path.string() + ": is a directory, not a model file; nnfi reads " +
+    if (is_tensorflow_folder(path)) return import_tensorflow(path, options);
+    return invalid_argument(path.string() +
+                            ": is a directory, not a model file (nor a TensorFlow SavedModel or "
+                            "checkpoint folder); nnfi reads " +
                             supported_formats_text());
   }
   const std::string extension = lower(path.extension().string());

@@ -81,7 +81,10 @@ Expected<std::unique_ptr<Dataset>> open_for_feed(const Graph& graph, const std::
 
 Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
   NNFI_ASSIGN_OR_RETURN(DatasetOptions data, dataset_options_from_flags(flags));
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
+  NNFI_ASSIGN_OR_RETURN(
+      std::shared_ptr<Graph> graph,
+      load_model_file(options.model,
+                      load_options(options.feed, options.fetch, options.fold_constants)));
   // The fetch first: its class count lets the data set check labels (with file and line) at open.
   ValueId fetch_id = kNoValue;
   if (!options.fetch.empty()) {
@@ -173,6 +176,7 @@ Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
     nlohmann::json result = {{"accuracy", accuracy}, {"images", evaluated}, {"correct", correct},
                              {"skipped", skipped},   {"selected", total}};
     if (classes >= 5) result["top5"] = top5;
+    if (!graph->metadata.empty()) result["model_metadata"] = graph->metadata;
     std::cout << result.dump() << "\n";
     return Status::ok();
   }
@@ -192,6 +196,9 @@ Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
               static_cast<long long>(evaluated), seconds,
               seconds > 0 ? static_cast<double>(evaluated) / seconds : 0.0, read_seconds,
               run_seconds);
+  if (graph->metadata.count("tf.fold_constants")) {
+    std::printf("constant folding: %s\n", graph->metadata.at("tf.fold_constants").c_str());
+  }
   return Status::ok();
 }
 
@@ -229,6 +236,8 @@ Command add_eval_command(CLI::App& app) {
       ->capture_default_str()
       ->check(integer_at_least(1));
   command->add_flag("--json", options->json, "Print one JSON object");
+  command->add_flag("--fold-constants", options->fold_constants,
+                    "TensorFlow: fold float arithmetic on constants into constants");
   return {command, [options, flags] { return run_eval_with_data(*options, *flags); }};
 }
 

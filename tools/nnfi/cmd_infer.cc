@@ -45,7 +45,10 @@ Expected<Tensor> as_batch(const Tensor& input, const Value& feed, const std::str
 }  // namespace
 
 Status run_infer(const InferOptions& options) {
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
+  NNFI_ASSIGN_OR_RETURN(
+      std::shared_ptr<Graph> graph,
+      load_model_file(options.model,
+                      load_options(options.feed, options.fetch, options.fold_constants)));
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchRunner> runner,
                         BatchRunner::create(graph, options.feed, options.fetch));
   NNFI_ASSIGN_OR_RETURN(Tensor input, read_npy(options.input));
@@ -105,6 +108,8 @@ Command add_infer_command(CLI::App& app) {
       ->add_option("--batch", options->batch, "Samples per run when the model's batch is not fixed")
       ->capture_default_str()
       ->check(integer_at_least(1));
+  command->add_flag("--fold-constants", options->fold_constants,
+                    "TensorFlow: fold float arithmetic on constants into constants");
   return {command, [options] { return run_infer(*options); }};
 }
 

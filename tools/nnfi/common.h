@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nnfi/graph.h"
+#include "nnfi/model.h"
 #include "nnfi/runtime.h"
 #include "nnfi/status.h"
 #include "nnfi/tensor.h"
@@ -18,6 +19,9 @@ namespace nnfi::cli {
 
 struct InspectOptions {
   std::string model;
+  std::vector<std::string> feeds;    // TensorFlow: placeholders to feed
+  std::vector<std::string> fetches;  // TensorFlow: tensors to fetch (prunes the graph)
+  bool fold_constants = false;       // TensorFlow: fold float arithmetic on constants
   bool json = false;
 };
 
@@ -28,6 +32,7 @@ struct InferOptions {
   std::string feed;    // graph input name; empty: the first input
   std::string fetch;   // value name; empty: the first output
   int64_t batch = 32;  // samples per run when the model's batch is free
+  bool fold_constants = false;
 };
 
 struct EvalOptions {
@@ -39,6 +44,7 @@ struct EvalOptions {
   int64_t batch = 100;
   int64_t limit = 0;  // 0: every image
   bool json = false;
+  bool fold_constants = false;
 };
 
 struct SitesOptions {
@@ -72,7 +78,12 @@ Status run_sites(const SitesOptions& options);
 std::string check_data_spec(const std::string& spec);
 
 // Checks the file exists (a clearer message than a parser's) and loads it.
-Expected<std::shared_ptr<Graph>> load_model_file(const std::string& path);
+// `options` carry TensorFlow's feeds, fetches and folding (other formats
+// ignore them).
+Expected<std::shared_ptr<Graph>> load_model_file(const std::string& path,
+                                                 const LoadOptions& options = {});
+// LoadOptions for one --feed / --fetch (either may be empty).
+LoadOptions load_options(const std::string& feed, const std::string& fetch, bool fold_constants);
 
 // Finds a value by name; "name:0" and "name" are accepted for each other.
 Expected<ValueId> find_value_by_name(const Graph& graph, const std::string& name);

@@ -9,13 +9,13 @@
 
 namespace nnfi::cli {
 
-Expected<std::shared_ptr<Graph>> load_model_file(const std::string& path) {
+Expected<std::shared_ptr<Graph>> load_model_file(const std::string& path,
+                                                 const LoadOptions& options) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return not_found(path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) {
-    return invalid_argument(path + ": is a directory, expected a model file");
-  }
-  Expected<std::shared_ptr<Graph>> graph = load_model(path);
+  // Folders are refused by load_model unless they hold a TensorFlow SavedModel
+  // or checkpoint.
+  Expected<std::shared_ptr<Graph>> graph = load_model(path, options);
   if (!graph) {
     Status status = graph.status();
     // Make sure the user learns which file failed, whatever the importer said.
@@ -23,6 +23,14 @@ Expected<std::shared_ptr<Graph>> load_model_file(const std::string& path) {
     return status;
   }
   return graph;
+}
+
+LoadOptions load_options(const std::string& feed, const std::string& fetch, bool fold_constants) {
+  LoadOptions options;
+  if (!feed.empty()) options.feeds.push_back(feed);
+  if (!fetch.empty()) options.fetches.push_back(fetch);
+  options.fold_constants = fold_constants;
+  return options;
 }
 
 namespace {
