@@ -98,8 +98,11 @@ std::string campaign_spec_to_json(const CampaignSpec& spec);
 Expected<CampaignSpec> campaign_spec_from_json(const std::string& text);
 
 enum class Engine {
-  kCachedPrefix,  // resume each faulty inference at the injected node from golden values
-  kNaive,         // re-run the whole model for every faulty inference (the reference)
+  // Resume each faulty inference at the injected node from golden values,
+  // skip nodes whose inputs equal golden and stop once nothing differs.
+  kCachedPrefix,
+  kPrefixOnly,  // resume at the injected node, but run everything downstream (benchmarks)
+  kNaive,       // re-run the whole model for every faulty inference (the reference)
 };
 
 struct RunOptions {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
@@ -32,6 +33,25 @@ struct UnitOutcome {
   std::vector<FaultRow> faults;
   Status status;
 };
+
+struct RunTiming {
+  double total = 0, read = 0, golden = 0, trials = 0, store = 0;
+  int64_t faulty_inferences = 0;
+  int64_t batches = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+const char* engine_name(Engine engine) {
+  switch (engine) {
+    case Engine::kCachedPrefix: return "cached";
+    case Engine::kPrefixOnly: return "prefix";
+    case Engine::kNaive: return "naive";
+  }
+  return "?";
+}
 
 int single_bit(uint64_t before, uint64_t after) {
   const uint64_t flipped = before ^ after;
@@ -185,6 +205,8 @@ UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& se
 
 Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   using namespace campaign;
+  const auto run_start = std::chrono::steady_clock::now();
+  RunTiming timing;
   if (options.threads > 0) omp_set_num_threads(options.threads);
   const int threads = omp_get_max_threads();
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCampaign> prepared,
@@ -242,9 +264,11 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     }
     if (work.empty()) continue;
     const int64_t first = b * batch_size;
-    const auto golden_start = std::chrono::steady_clock::now();
+    auto mark = std::chrono::steady_clock::now();
     NNFI_ASSIGN_OR_RETURN(DataBatch data,
                           campaign.dataset->read(first, std::min(batch_size, images - first)));
+    timing.read += seconds_since(mark);
+    const auto golden_start = std::chrono::steady_clock::now();
     for (const std::string& reason : data.skip_reasons) progress.note("skipped: " + reason);
     GoldenBatch golden;
     golden.rows = static_cast<int64_t>(data.ids.size());
@@ -278,7 +302,9 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         0,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - golden_start).count()};
     for (bool correct : golden_correct) batch_row.golden_correct += correct ? 1 : 0;
+    timing.golden += batch_row.golden_seconds;
 
+    mark = std::chrono::steady_clock::now();
     std::vector<UnitOutcome> outcomes(work.size());
     if (golden.rows > 0) {
 #pragma omp parallel for schedule(dynamic, 1)
@@ -293,6 +319,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         outcomes[w].row = UnitRow{setting.experiment, setting.setting, work[w].repetition, b};
       }
     }
+    timing.trials += seconds_since(mark);
+    mark = std::chrono::steady_clock::now();
     int64_t faulty_inferences = 0;
     NNFI_RETURN_IF_ERROR(store->begin());
     Status written = store->put_batch(batch_row);
@@ -309,9 +337,36 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
       return written;
     }
     NNFI_RETURN_IF_ERROR(store->commit());
+    timing.store += seconds_since(mark);
+    timing.faulty_inferences += faulty_inferences;
+    ++timing.batches;
     progress.advance(static_cast<int64_t>(work.size()), faulty_inferences);
   }
   progress.finish();
+  // Where this invocation's time went (a resumed run reports its own part).
+  timing.total = seconds_since(run_start);
+  const nlohmann::json timing_json = {
+      {"seconds", timing.total},
+      {"read_seconds", timing.read},
+      {"golden_seconds", timing.golden},
+      {"trial_seconds", timing.trials},
+      {"store_seconds", timing.store},
+      {"faulty_inferences", timing.faulty_inferences},
+      {"faulty_inferences_per_second",
+       timing.trials > 0 ? static_cast<double>(timing.faulty_inferences) / timing.trials : 0.0},
+      {"engine", engine_name(options.engine)},
+      {"threads", threads}};
+  if (timing.batches > 0) {
+    NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));
+  }
+  if (options.progress && timing.batches > 0) {
+    std::fprintf(stderr,
+                 "nnfi: %.1f s: read %.1f s, golden runs %.1f s, faulty inferences %.1f s "
+                 "(%lld, %.0f/s), results %.1f s\n",
+                 timing.total, timing.read, timing.golden, timing.trials,
+                 static_cast<long long>(timing.faulty_inferences),
+                 timing_json["faulty_inferences_per_second"].get<double>(), timing.store);
+  }
   return write_summary(*store, options.out_dir);
 }
 

@@ -179,6 +179,8 @@ Expected<json> build_summary(ResultStore& store) {
     }
   }
   result["experiments"] = experiments;
+  NNFI_ASSIGN_OR_RETURN(std::string timing, store.campaign_value("timing"));
+  if (!timing.empty()) result["timing"] = json::parse(timing, nullptr, false);
   result["complete"] = missing_units == 0 && batches_expected > 0 &&
                        static_cast<int64_t>(batches.size()) == batches_expected;
   result["missing_units"] = missing_units;

@@ -172,7 +172,7 @@ ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& si
   }
   resume.frontier.assign(frontier.begin(), frontier.end());
   resume.observed.assign(observed.begin(), observed.end());
-  resume.stop_when_masked = engine == Engine::kCachedPrefix;
+  resume.stop_when_masked = engine == Engine::kCachedPrefix;  // not kPrefixOnly, not kNaive
   resume.last_use.assign(graph.values.size(), -1);
   for (size_t i = 0; i < resume.nodes.size(); ++i) {
     const NodeId node = resume.nodes[i];
