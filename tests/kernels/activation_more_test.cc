@@ -60,8 +60,8 @@ TEST(ActivationMore, HardSigmoidGolden) {
 TEST(ActivationMore, SoftplusGoldenAndLargeInputs) {
   Tensor y = run1(OpType::kSoftplus, {floats({-3, -1, 0, 0.5f, 2, 10}, {6})});
   EXPECT_TRUE(tensors_close(
-      y, floats({0.04858735f, 0.31326169f, 0.69314718f, 0.97407698f, 2.12692801f, 10.0000454f},
-                {6})));
+      y,
+      floats({0.04858735f, 0.31326169f, 0.69314718f, 0.97407698f, 2.12692801f, 10.0000454f}, {6})));
   // No overflow to Inf for large x, no flush to 0 too early for very negative x.
   Tensor big = run1(OpType::kSoftplus, {floats({100, 1000, -100, kInf, -kInf, kNaN}, {6})});
   EXPECT_EQ(big.data<float>()[0], 100.0f);
@@ -74,25 +74,25 @@ TEST(ActivationMore, SoftplusGoldenAndLargeInputs) {
 
 TEST(ActivationMore, GeluExactAndTanh) {
   Tensor x = floats({-3, -1, 0, 0.5f, 2, 10}, {6});
-  EXPECT_TRUE(tensors_close(
-      run1(OpType::kGelu, {x}),
-      floats({-0.00404969f, -0.15865525f, 0, 0.34573123f, 1.95449974f, 10}, {6})));
-  EXPECT_TRUE(tensors_close(
-      run1(OpType::kGelu, {x}, with("approximate", std::string("tanh"))),
-      floats({-0.00363739f, -0.15880801f, 0, 0.34571401f, 1.95459769f, 10}, {6})));
+  EXPECT_TRUE(
+      tensors_close(run1(OpType::kGelu, {x}),
+                    floats({-0.00404969f, -0.15865525f, 0, 0.34573123f, 1.95449974f, 10}, {6})));
+  EXPECT_TRUE(
+      tensors_close(run1(OpType::kGelu, {x}, with("approximate", std::string("tanh"))),
+                    floats({-0.00363739f, -0.15880801f, 0, 0.34571401f, 1.95459769f, 10}, {6})));
   Tensor nan = run1(OpType::kGelu, {floats({kNaN}, {1})});
   EXPECT_TRUE(std::isnan(nan.data<float>()[0]));
 }
 
 TEST(ActivationMore, GeluRejectsUnknownApproximation) {
-  std::string error = prepare_error(OpType::kGelu, {floats({1}, {1})},
-                                    with("approximate", std::string("fast")));
+  std::string error =
+      prepare_error(OpType::kGelu, {floats({1}, {1})}, with("approximate", std::string("fast")));
   EXPECT_TRUE(contains(error, "approximate")) << error;
 }
 
 TEST(ActivationMore, ThresholdedReluIsStrictAndKeepsNaN) {
-  Tensor y = run1(OpType::kThresholdedRelu, {floats({-1, 0.5f, 0.75f, 2, kNaN}, {5})},
-                  with("alpha", 0.5));
+  Tensor y =
+      run1(OpType::kThresholdedRelu, {floats({-1, 0.5f, 0.75f, 2, kNaN}, {5})}, with("alpha", 0.5));
   EXPECT_EQ(y.data<float>()[0], 0.0f);
   EXPECT_EQ(y.data<float>()[1], 0.0f);  // x == alpha gives 0, as Keras's x * (x > t)
   EXPECT_EQ(y.data<float>()[2], 0.75f);

@@ -30,8 +30,8 @@ TEST(LayerNormalization, GoldenLastAxis) {
   auto result = run_single_op(OpType::kLayerNormalization, {x, scale, bias}, attrs, 3);
   ASSERT_TRUE(result.has_value()) << result.status().message();
   const std::vector<Tensor>& out = *result;
-  EXPECT_TRUE(tensors_close(out[0], floats({-1.06870151f, 0.46564924f, -0.33206156f,
-                                            -0.88893637f, -0.01592728f, -0.30154999f},
+  EXPECT_TRUE(tensors_close(out[0], floats({-1.06870151f, 0.46564924f, -0.33206156f, -0.88893637f,
+                                            -0.01592728f, -0.30154999f},
                                            {2, 3})));
   EXPECT_EQ(out[1].shape(), (Shape{2, 1}));
   EXPECT_TRUE(tensors_close(out[1], floats({2.33333333f, 1.33333333f}, {2, 1})));
@@ -62,9 +62,9 @@ TEST(LayerNormalization, RejectsScaleOfWrongShape) {
 }
 
 TEST(LayerNormalization, RejectsAxisOutOfRange) {
-  std::string error = prepare_error(OpType::kLayerNormalization,
-                                    {floats({1, 2}, {1, 2}), floats({1, 1}, {2})},
-                                    with("axis", int64_t{2}));
+  std::string error =
+      prepare_error(OpType::kLayerNormalization, {floats({1, 2}, {1, 2}), floats({1, 1}, {2})},
+                    with("axis", int64_t{2}));
   EXPECT_TRUE(contains(error, "out of range")) << error;
 }
 

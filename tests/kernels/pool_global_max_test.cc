@@ -23,7 +23,8 @@ using testing::with;
 
 TEST(GlobalMaxPool, ChannelsFirst) {
   // (1, 2, 2, 2): channel 0 = [1, -5, 3, 2], channel 1 = [-1, -2, -kInf, -0.5]
-  Tensor y = run1(OpType::kGlobalMaxPool, {floats({1, -5, 3, 2, -1, -2, -kInf, -0.5f}, {1, 2, 2, 2})});
+  Tensor y =
+      run1(OpType::kGlobalMaxPool, {floats({1, -5, 3, 2, -1, -2, -kInf, -0.5f}, {1, 2, 2, 2})});
   EXPECT_EQ(y.shape(), (Shape{1, 2, 1, 1}));
   EXPECT_EQ(values_of<float>(y), (std::vector<float>{3, -0.5f}));
 }

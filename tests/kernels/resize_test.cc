@@ -68,8 +68,8 @@ TEST(Resize, OnnxDownsampleScalesNearest) {
 }
 
 TEST(Resize, OnnxUpsampleScalesCubicAsymmetric) {
-  Tensor y = resize_scales(iota(16, {1, 1, 4, 4}), {1, 1, 2, 2},
-                           resize_attrs("cubic", "asymmetric"));
+  Tensor y =
+      resize_scales(iota(16, {1, 1, 4, 4}), {1, 1, 2, 2}, resize_attrs("cubic", "asymmetric"));
   ASSERT_EQ(y.shape(), (Shape{1, 1, 8, 8}));
   const std::vector<float> first_rows = {1,      1.40625f, 2,      2.5f,     3,      3.59375f,
                                          4,      4.09375f, 2.625f, 3.03125f, 3.625f, 4.125f,
@@ -133,21 +133,21 @@ TEST(Resize, SizesInputAndNaNStaysLocal) {
 }
 
 TEST(Resize, RejectsBothScalesAndSizes) {
-  std::string error = prepare_error(
-      OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 2, 2}, {4}),
-                        Tensor::from_vector<int64_t>({1, 1, 4, 4}, {4})});
+  std::string error =
+      prepare_error(OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 2, 2}, {4}),
+                                      Tensor::from_vector<int64_t>({1, 1, 4, 4}, {4})});
   EXPECT_TRUE(contains(error, "exactly one of scales")) << error;
 }
 
 TEST(Resize, RejectsWrongScaleCount) {
-  std::string error = prepare_error(OpType::kResize,
-                                    {iota(4, {1, 1, 2, 2}), Tensor(), floats({2, 2}, {2})});
+  std::string error =
+      prepare_error(OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({2, 2}, {2})});
   EXPECT_TRUE(contains(error, "one value per axis")) << error;
 }
 
 TEST(Resize, RejectsNonPositiveScale) {
-  std::string error = prepare_error(
-      OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 0, 2}, {4})});
+  std::string error =
+      prepare_error(OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 0, 2}, {4})});
   EXPECT_TRUE(contains(error, "expected a finite value > 0")) << error;
 }
 
@@ -159,9 +159,9 @@ TEST(Resize, RejectsUnknownMode) {
 }
 
 TEST(Resize, RejectsRunTimeScales) {
-  auto result = testing::run_single_op(
-      OpType::kResize, {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 2, 2}, {4})},
-      resize_attrs("linear"));
+  auto result = testing::run_single_op(OpType::kResize,
+                                       {iota(4, {1, 1, 2, 2}), Tensor(), floats({1, 1, 2, 2}, {4})},
+                                       resize_attrs("linear"));
   ASSERT_FALSE(result.has_value());
   EXPECT_TRUE(contains(result.status().message(), "constant known at plan time"));
 }

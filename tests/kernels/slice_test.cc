@@ -44,8 +44,9 @@ OpRunOptions constants_after_data() {
 
 TEST(Slice, Golden) {
   // x[:, 1:3, ::2]
-  Tensor y = run1(OpType::kSlice, {arange24(), ints({1, 0}), ints({3, 4}), ints({1, 2}), ints({1, 2})},
-                  {}, constants_after_data());
+  Tensor y =
+      run1(OpType::kSlice, {arange24(), ints({1, 0}), ints({3, 4}), ints({1, 2}), ints({1, 2})}, {},
+           constants_after_data());
   ASSERT_TRUE(y.defined());
   EXPECT_EQ(y.shape(), (Shape{2, 2, 2}));
   EXPECT_EQ(values_of<float>(y), (std::vector<float>{4, 6, 8, 10, 16, 18, 20, 22}));
@@ -53,8 +54,8 @@ TEST(Slice, Golden) {
 
 TEST(Slice, DefaultAxesAndSteps) {
   // x[1:2, 0:2]
-  Tensor y = run1(OpType::kSlice, {arange24(), ints({1, 0}), ints({2, 2})}, {},
-                  constants_after_data());
+  Tensor y =
+      run1(OpType::kSlice, {arange24(), ints({1, 0}), ints({2, 2})}, {}, constants_after_data());
   ASSERT_TRUE(y.defined());
   EXPECT_EQ(y.shape(), (Shape{1, 2, 4}));
   EXPECT_EQ(values_of<float>(y), (std::vector<float>{12, 13, 14, 15, 16, 17, 18, 19}));
@@ -70,8 +71,8 @@ TEST(Slice, NegativeStepsAndClamping) {
   EXPECT_EQ(values_of<float>(y)[0], 3.0f);
   EXPECT_EQ(values_of<float>(y)[3], 0.0f);
   // x[0:1000, -100:2] along axis 0 and 1: ends past the dim clamp.
-  Tensor z = run1(OpType::kSlice, {arange24(), ints({0, -100}), ints({1000, 2}), ints({0, 1})},
-                  {}, constants_after_data());
+  Tensor z = run1(OpType::kSlice, {arange24(), ints({0, -100}), ints({1000, 2}), ints({0, 1})}, {},
+                  constants_after_data());
   ASSERT_TRUE(z.defined());
   EXPECT_EQ(z.shape(), (Shape{2, 2, 4}));
   // An empty range: x[:, 2:1].
@@ -97,8 +98,8 @@ TEST(Slice, AttributeFormAndBitsPassThrough) {
 }
 
 TEST(Slice, RejectsZeroStep) {
-  std::string error = prepare_error(OpType::kSlice,
-                                    {arange24(), ints({0}), ints({2}), ints({0}), ints({0})});
+  std::string error =
+      prepare_error(OpType::kSlice, {arange24(), ints({0}), ints({2}), ints({0}), ints({0})});
   EXPECT_TRUE(contains(error, "steps[0] is 0")) << error;
 }
 

@@ -58,9 +58,8 @@ Status prepare_Selu(PrepareContext& ctx) { return prepare_float_unary(ctx); }
 Status reference_Selu(EvalContext& ctx) {
   const auto alpha = static_cast<float>(ctx.node.attributes.get_float("alpha", kSeluAlpha));
   const auto gamma = static_cast<float>(ctx.node.attributes.get_float("gamma", kSeluGamma));
-  return map_float(ctx, [alpha, gamma](float x) {
-    return x > 0 ? gamma * x : gamma * (alpha * std::expm1(x));
-  });
+  return map_float(
+      ctx, [alpha, gamma](float x) { return x > 0 ? gamma * x : gamma * (alpha * std::expm1(x)); });
 }
 
 // max(0, min(1, alpha * x + beta)), written so that NaN stays NaN.

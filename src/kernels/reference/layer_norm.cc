@@ -48,10 +48,9 @@ Status prepare_LayerNormalization(PrepareContext& ctx) {
   for (size_t i = 1; i < ctx.inputs.size(); ++i) {
     if (!ctx.inputs[i].present()) continue;
     if (!broadcasts_to(ctx.inputs[i].shape, normalized)) {
-      return ctx.error(std::string(kNames[i]) + " has shape " +
-                       shape_to_string(ctx.inputs[i].shape) +
-                       ", expected one that broadcasts to the normalised dims " +
-                       shape_to_string(normalized));
+      return ctx.error(
+          std::string(kNames[i]) + " has shape " + shape_to_string(ctx.inputs[i].shape) +
+          ", expected one that broadcasts to the normalised dims " + shape_to_string(normalized));
     }
   }
   const double epsilon = ctx.node.attributes.get_float("epsilon", 1e-5);
@@ -64,7 +63,8 @@ Status prepare_LayerNormalization(PrepareContext& ctx) {
   ctx.outputs[0] = {DType::kFloat32, x, nullptr};
   Shape stats = x;
   for (int64_t d = axis; d < rank; ++d) stats[d] = 1;
-  for (size_t o = 1; o < ctx.outputs.size(); ++o) ctx.outputs[o] = {DType::kFloat32, stats, nullptr};
+  for (size_t o = 1; o < ctx.outputs.size(); ++o)
+    ctx.outputs[o] = {DType::kFloat32, stats, nullptr};
   return Status::ok();
 }
 
@@ -83,18 +83,16 @@ Status reference_LayerNormalization(EvalContext& ctx) {
   // Scale and B as flat rows over the normalised dims (broadcast once per
   // element index; prepare checked they broadcast).
   const Shape row_shape(shape.begin() + axis, shape.end());
-  BroadcastIterator<2> it(row_shape, {&scale.shape(),
-                                      bias != nullptr ? &bias->shape() : &scale.shape()});
+  BroadcastIterator<2> it(row_shape,
+                          {&scale.shape(), bias != nullptr ? &bias->shape() : &scale.shape()});
   const float* px = x.data<float>();
   float* py = ctx.outputs[0]->data<float>();
   const float* ps = scale.data<float>();
   const float* pb = bias != nullptr ? bias->data<float>() : nullptr;
-  float* mean_out = ctx.outputs.size() > 1 && ctx.outputs[1] != nullptr
-                        ? ctx.outputs[1]->data<float>()
-                        : nullptr;
-  float* inv_out = ctx.outputs.size() > 2 && ctx.outputs[2] != nullptr
-                       ? ctx.outputs[2]->data<float>()
-                       : nullptr;
+  float* mean_out =
+      ctx.outputs.size() > 1 && ctx.outputs[1] != nullptr ? ctx.outputs[1]->data<float>() : nullptr;
+  float* inv_out =
+      ctx.outputs.size() > 2 && ctx.outputs[2] != nullptr ? ctx.outputs[2]->data<float>() : nullptr;
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = px + r * n;
     float* out = py + r * n;

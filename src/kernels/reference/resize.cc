@@ -65,8 +65,8 @@ bool parse_choice(const Node& node, const char* name, const char* fallback,
 }
 
 constexpr const char* kModeNames[] = {"nearest", "linear", "cubic"};
-constexpr const char* kTransformNames[] = {"half_pixel",    "pytorch_half_pixel",
-                                           "align_corners", "asymmetric",
+constexpr const char* kTransformNames[] = {"half_pixel",           "pytorch_half_pixel",
+                                           "align_corners",        "asymmetric",
                                            "tf_half_pixel_for_nn", "tf_crop_and_resize"};
 constexpr const char* kRoundingNames[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                           "ceil"};
@@ -126,8 +126,7 @@ double source_coordinate(const ResizeParams& p, const AxisPlan& axis, int64_t in
   const auto xf = static_cast<double>(x);
   switch (p.transform) {
     case Transform::kHalfPixel: return (xf + 0.5) / axis.scale - 0.5;
-    case Transform::kPytorchHalfPixel:
-      return axis.out > 1 ? (xf + 0.5) / axis.scale - 0.5 : 0.0;
+    case Transform::kPytorchHalfPixel: return axis.out > 1 ? (xf + 0.5) / axis.scale - 0.5 : 0.0;
     case Transform::kAlignCorners:
       return axis.resized == 1.0 ? 0.0
                                  : xf * static_cast<double>(in_len - 1) / (axis.resized - 1.0);
@@ -154,8 +153,7 @@ void cubic_weights(double t, double a, double* w) {
 
 int64_t clamp_index(int64_t i, int64_t len) { return i < 0 ? 0 : (i >= len ? len - 1 : i); }
 
-void axis_taps(const ResizeParams& p, const AxisPlan& axis, int64_t in_len, int64_t x,
-               Taps* taps) {
+void axis_taps(const ResizeParams& p, const AxisPlan& axis, int64_t in_len, int64_t x, Taps* taps) {
   taps->count = 0;
   taps->outside = false;
   const double source = source_coordinate(p, axis, in_len, x);
@@ -309,14 +307,16 @@ Status prepare_Resize(PrepareContext& ctx) {
       return ctx.error("tf_crop_and_resize needs roi (input 1)");
     }
     const TensorInfo& roi = ctx.inputs[1];
-    if (roi.dtype != DType::kFloat32 || shape_num_elements(roi.shape) != 2 * static_cast<int64_t>(rank)) {
+    if (roi.dtype != DType::kFloat32 ||
+        shape_num_elements(roi.shape) != 2 * static_cast<int64_t>(rank)) {
       return ctx.error("roi has dtype " + std::string(dtype_name(roi.dtype)) + " and shape " +
                        shape_to_string(roi.shape) + ", expected float32 with " +
                        std::to_string(2 * rank) + " values (starts, then ends)");
     }
     if (has_scales && roi.constant == nullptr) {
-      return ctx.error("roi is computed at run time, expected a constant known at plan time "
-                       "(it sets the output shape with scales)");
+      return ctx.error(
+          "roi is computed at run time, expected a constant known at plan time "
+          "(it sets the output shape with scales)");
     }
     inputs.roi = roi.constant;
   }

@@ -117,11 +117,10 @@ Status slice_geometry(const PrepareContext* error, const Shape& in, const SliceI
   }
   if (error != nullptr) {
     if (!starts.given || !ends.given) return error->error("starts and ends are required");
-    if (starts.count != ends.count || axes.count != starts.count ||
-        steps.count != starts.count) {
+    if (starts.count != ends.count || axes.count != starts.count || steps.count != starts.count) {
       return error->error("starts, ends, axes and steps have " + std::to_string(starts.count) +
-                          ", " + std::to_string(ends.count) + ", " +
-                          std::to_string(axes.count) + " and " + std::to_string(steps.count) +
+                          ", " + std::to_string(ends.count) + ", " + std::to_string(axes.count) +
+                          " and " + std::to_string(steps.count) +
                           " values, expected the same count");
     }
     std::vector<int64_t> axis_list(axes.values, axes.values + axes.count);
@@ -183,8 +182,7 @@ Status reference_Slice(EvalContext& ctx) {
   eval_ints(ctx, 3, "axes", &axes);
   if (ctx.inputs.size() > 4 && ctx.inputs[4] != nullptr) eval_ints(ctx, 4, "steps", &steps);
   SliceGeometry geometry;
-  NNFI_RETURN_IF_ERROR(
-      slice_geometry(nullptr, in.shape(), starts, ends, axes, steps, &geometry));
+  NNFI_RETURN_IF_ERROR(slice_geometry(nullptr, in.shape(), starts, ends, axes, steps, &geometry));
   const size_t rank = in.rank();
   int64_t in_strides[kMaxMoveRank];
   row_major_strides(in.shape(), in_strides);
