@@ -97,17 +97,16 @@ TEST(Reduce, ReduceMaxPropagatesNaNAndInf) {
 TEST(Reduce, ReduceSumRejectsRepeatedAndOutOfRangeAxes) {
   EXPECT_TRUE(contains(prepare_error(OpType::kReduceSum, {cube(), int64s({1, -2}, {2})}),
                        "repeat an axis"));
-  EXPECT_TRUE(contains(prepare_error(OpType::kReduceSum, {cube()},
-                                     with("axes", std::vector<int64_t>{3})),
-                       "out of range"));
+  EXPECT_TRUE(
+      contains(prepare_error(OpType::kReduceSum, {cube()}, with("axes", std::vector<int64_t>{3})),
+               "out of range"));
 }
 
 TEST(Reduce, ReduceMaxRejectsEmptyAxisAndBoolInput) {
   EXPECT_TRUE(contains(prepare_error(OpType::kReduceMax, {Tensor(DType::kFloat32, {2, 0})},
                                      with("axes", std::vector<int64_t>{1})),
                        "no maximum"));
-  EXPECT_TRUE(contains(prepare_error(OpType::kReduceMax,
-                                     {Tensor::from_vector<bool>({true}, {1})}),
+  EXPECT_TRUE(contains(prepare_error(OpType::kReduceMax, {Tensor::from_vector<bool>({true}, {1})}),
                        "expected float32, int32 or int64"));
 }
 

@@ -105,8 +105,8 @@ TEST(TfCheckpointTest, MetaGraphWithBundleMatchesFrozenGraph) {
   const Tensor expected = run_frozen();
   // The .meta, the .index and the folder (with its `checkpoint` file) all work;
   // default fetches skip the saver's string ops and the training op.
-  for (const fs::path& path : {fs::path(prefix.string() + ".meta"),
-                               fs::path(prefix.string() + ".index"), dir.path()}) {
+  for (const fs::path& path :
+       {fs::path(prefix.string() + ".meta"), fs::path(prefix.string() + ".index"), dir.path()}) {
     auto graph = load_model(path);
     ASSERT_TRUE(graph.has_value()) << path << ": " << graph.status().message();
     const Graph& g = **graph;
@@ -255,8 +255,8 @@ fs::path write_saved_model(const TempDir& dir) {
   add_signature("logits", "dense/BiasAdd:0");
   const fs::path folder = dir / "saved";
   write_message(folder / "saved_model.pb", model);
-  write_bundle(folder / "variables" / "variables",
-               {{"W/.ATTRIBUTES/VARIABLE_VALUE", kKernel}, {"b/.ATTRIBUTES/VARIABLE_VALUE", kBias}});
+  write_bundle(folder / "variables" / "variables", {{"W/.ATTRIBUTES/VARIABLE_VALUE", kKernel},
+                                                    {"b/.ATTRIBUTES/VARIABLE_VALUE", kBias}});
   return folder;
 }
 

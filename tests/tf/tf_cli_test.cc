@@ -83,11 +83,10 @@ TEST(TfCliTest, EvalMnistMlpReachesReferenceAccuracy) {
 // The fixtures README: top-1 16/20, top-5 20/20 (class = ImageNet index + 1).
 TEST(TfCliTest, EvalMobileNetOnImagenetSamples) {
   NNFI_REQUIRE_FIXTURES();
-  RunResult result =
-      nnfi({"eval", fixture("tf/mobilenet_v1_0.25_224_frozen.pb"), "--data",
-            "folder:" + fixture("data/imagenet_samples"), "--label-from", "suffix", "--resize",
-            "224", "--preset", "tf", "--label-offset", "1", "--feed", "input", "--fetch",
-            "MobilenetV1/Predictions/Reshape_1", "--json"});
+  RunResult result = nnfi({"eval", fixture("tf/mobilenet_v1_0.25_224_frozen.pb"), "--data",
+                           "folder:" + fixture("data/imagenet_samples"), "--label-from", "suffix",
+                           "--resize", "224", "--preset", "tf", "--label-offset", "1", "--feed",
+                           "input", "--fetch", "MobilenetV1/Predictions/Reshape_1", "--json"});
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_TRUE(contains(result.out, "\"correct\":16")) << result.out;
   EXPECT_TRUE(contains(result.out, "\"top5\":1.0")) << result.out;

@@ -66,8 +66,7 @@ TEST(TfFixtureTest, MnistMlpReproducesGoldenOutput) {
     auto output = run_graph(graph, {input}, fast);
     ASSERT_TRUE(output.has_value()) << output.status().message();
     EXPECT_TRUE(testing::tensors_close(output->front(),
-                                       golden("mnist_mlp_frozen_tf1.15", "output.npy"), 1e-5,
-                                       1e-6))
+                                       golden("mnist_mlp_frozen_tf1.15", "output.npy"), 1e-5, 1e-6))
         << (fast ? "fast" : "reference") << " kernels";
   }
 }
@@ -127,7 +126,8 @@ TEST(TfFixtureTest, MnistMlpReachesReferenceAccuracy) {
   auto graph = load(kMlp, {"x"}, {"y"});
   ASSERT_NE(graph, nullptr);
   const auto dir = testing::fixtures_dir() / "data/mnist_test";
-  auto data = read_idx_dataset(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz");
+  auto data =
+      read_idx_dataset(dir / "t10k-images-idx3-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz");
   ASSERT_TRUE(data.has_value()) << data.status().message();
   const int64_t total = data->images.dim(0), batch = 1000;
   auto plan = Plan::create(graph, {{batch, 784}});
@@ -143,8 +143,8 @@ TEST(TfFixtureTest, MnistMlpReachesReferenceAccuracy) {
     ASSERT_TRUE(executor.run().is_ok());
     const float* scores = executor.value(graph->outputs[0]).data<float>();
     for (int64_t i = 0; i < batch; ++i) {
-      const int64_t best = std::max_element(scores + i * 10, scores + i * 10 + 10) -
-                           (scores + i * 10);
+      const int64_t best =
+          std::max_element(scores + i * 10, scores + i * 10 + 10) - (scores + i * 10);
       correct += best == data->labels.data<uint8_t>()[first + i] ? 1 : 0;
     }
   }

@@ -98,8 +98,8 @@ TEST(TfImportTest, PlaceholderWithDefaultTakesItsDefaultUnlessFed) {
   auto fed = import_graph_def(graph, feeds_fetches({"x", "scale"}, {"y"}));
   ASSERT_TRUE(fed.has_value()) << fed.status().message();
   ASSERT_EQ((*fed)->inputs.size(), 2u);
-  auto out = run_graph(*fed, {Tensor::from_vector<float>({1, 2}, {1, 2}),
-                              Tensor::from_vector<float>({3, 4}, {2})});
+  auto out = run_graph(
+      *fed, {Tensor::from_vector<float>({1, 2}, {1, 2}), Tensor::from_vector<float>({3, 4}, {2})});
   ASSERT_TRUE(out.has_value()) << out.status().message();
   EXPECT_EQ(floats_of(out->front()), (std::vector<float>{3, 8}));
 }
@@ -130,7 +130,7 @@ TEST(TfImportTest, ShapeArithmeticOnARuntimeShape) {
   // Squeeze, Unsqueeze of the batch before Pack's Concat (the constant's folds).
   EXPECT_EQ(count_source_op(g, ""), 3);
   EXPECT_EQ(find_node(g, "flatten/Shape")->op, OpType::kCast);
-  EXPECT_EQ(g.layers.size(), 1u);  // all in scope "flatten"
+  EXPECT_EQ(g.layers.size(), 1u);                // all in scope "flatten"
   EXPECT_EQ(g.layers[0].class_name, "Reshape");  // the first TF op reading x
   for (int64_t batch : {2, 3}) {
     auto out = run_graph(*imported, {testing::random_tensor({batch, 2, 3}, 1)});
@@ -210,14 +210,19 @@ TEST(TfImportTest, OpsKeepSourceOpWhenTheIrOpDiffers) {
 
 TEST(TfImportTest, LayerScopesMergeSubScopesIntoTheirBlock) {
   using tf_import::layer_scopes;
-  const std::vector<std::string> names = {
-      "net/conv1/Conv2D", "net/conv1/BatchNorm/batchnorm/mul_1", "net/conv1/Relu6",
-      "net/logits/pool/AvgPool", "net/logits/Squeeze", "dense/MatMul", "dense/BiasAdd",
-      "dense_1/MatMul", "MatMul", "add"};
+  const std::vector<std::string> names = {"net/conv1/Conv2D",
+                                          "net/conv1/BatchNorm/batchnorm/mul_1",
+                                          "net/conv1/Relu6",
+                                          "net/logits/pool/AvgPool",
+                                          "net/logits/Squeeze",
+                                          "dense/MatMul",
+                                          "dense/BiasAdd",
+                                          "dense_1/MatMul",
+                                          "MatMul",
+                                          "add"};
   EXPECT_EQ(layer_scopes(names),
             (std::vector<std::string>{"net/conv1", "net/conv1", "net/conv1", "net/logits",
-                                      "net/logits", "dense", "dense", "dense_1", "MatMul",
-                                      "add"}));
+                                      "net/logits", "dense", "dense", "dense_1", "MatMul", "add"}));
 }
 
 TEST(TfImportTest, ParsesTensorNames) {
@@ -329,8 +334,7 @@ TEST(TfImportTest, RejectsTruncatedAndForeignFilesWithoutCrashing) {
     auto graph = load_model(path, feeds_fetches({"x"}, {"y"}));
     if (!graph.has_value()) {
       ++failures;
-      EXPECT_TRUE(contains(graph.status().message(), path.string()))
-          << graph.status().message();
+      EXPECT_TRUE(contains(graph.status().message(), path.string())) << graph.status().message();
     }
   }
   EXPECT_EQ(failures, 64);  // every cut loses a weight, so nothing loads

@@ -122,8 +122,8 @@ TEST(TfOpsTest, Conv2DMatchesTfSemantics) {
         if (stride > 1 && dilation > 1) continue;  // TF refuses both at once
         for (bool fast : {false, true}) {
           Tensor y = run_on(
-              x, "conv", [&](tf::GraphDef& g) { add_conv(g, "Conv2D", filter, stride, dilation,
-                                                         padding); },
+              x, "conv",
+              [&](tf::GraphDef& g) { add_conv(g, "Conv2D", filter, stride, dilation, padding); },
               fast);
           EXPECT_TRUE(testing::tensors_close(
               y, naive_conv(x, filter, stride, dilation, padding[0] == 'S', false), 1e-5, 1e-5))
@@ -141,7 +141,8 @@ TEST(TfOpsTest, DepthwiseConvMatchesTfSemantics) {
     Tensor y = run_on(x, "conv", [&](tf::GraphDef& g) {
       add_conv(g, "DepthwiseConv2dNative", filter, stride, 1, "SAME");
     });
-    EXPECT_TRUE(testing::tensors_close(y, naive_conv(x, filter, stride, 1, true, true), 1e-5, 1e-5));
+    EXPECT_TRUE(
+        testing::tensors_close(y, naive_conv(x, filter, stride, 1, true, true), 1e-5, 1e-5));
   }
 }
 
@@ -195,7 +196,8 @@ TEST(TfOpsTest, BiasAddAndFusedBatchNorm) {
     add_floats(g, "offset", {0, 1}, {2});
     add_floats(g, "mean", {1, 2}, {2});
     add_floats(g, "var", {4, 0.25f}, {2});
-    tf::NodeDef* bn = add_node(g, "bn", "FusedBatchNormV3", {"x", "scale", "offset", "mean", "var"});
+    tf::NodeDef* bn =
+        add_node(g, "bn", "FusedBatchNormV3", {"x", "scale", "offset", "mean", "var"});
     set_float(bn, "epsilon", 0.0f);
     set_bool(bn, "is_training", false);
   });
@@ -227,9 +229,12 @@ TEST(TfOpsTest, ElementwiseAndActivations) {
   };
   const float e = std::exp(-1.0f) - 1.0f;
   const std::vector<Case> unary = {
-      {"Abs", {8, 1, 0, 4, 9}},          {"Neg", {8, 1, -0.0f, -4, -9}},
-      {"Relu", {0, 0, 0, 4, 9}},         {"Relu6", {0, 0, 0, 4, 6}},
-      {"Square", {64, 1, 0, 16, 81}},    {"LeakyRelu", {-1.6f, -0.2f, 0, 4, 9}},
+      {"Abs", {8, 1, 0, 4, 9}},
+      {"Neg", {8, 1, -0.0f, -4, -9}},
+      {"Relu", {0, 0, 0, 4, 9}},
+      {"Relu6", {0, 0, 0, 4, 6}},
+      {"Square", {64, 1, 0, 16, 81}},
+      {"LeakyRelu", {-1.6f, -0.2f, 0, 4, 9}},
       {"Elu", {std::exp(-8.0f) - 1, e, 0, 4, 9}},
   };
   for (const Case& c : unary) {
@@ -257,9 +262,8 @@ TEST(TfOpsTest, ElementwiseAndActivations) {
 
 TEST(TfOpsTest, SeluUsesTfConstantsWhereTheIrHasIt) {
   if (!op_type_from_name("Selu")) GTEST_SKIP() << "the IR has no Selu yet";
-  Tensor y = run_on(floats({-1, 2}, {2}), "y", [](tf::GraphDef& g) {
-    add_node(g, "y", "Selu", {"x"});
-  });
+  Tensor y =
+      run_on(floats({-1, 2}, {2}), "y", [](tf::GraphDef& g) { add_node(g, "y", "Selu", {"x"}); });
   EXPECT_NEAR(values(y)[0], 1.0507009873554805f * 1.6732632423543772f * (std::exp(-1.0f) - 1),
               1e-6);
   EXPECT_NEAR(values(y)[1], 1.0507009873554805f * 2, 1e-6);
@@ -288,9 +292,7 @@ TEST(TfOpsTest, ShapeOpsMoveElementsLikeTf) {
     add_node(g, "c", "ConcatV2", {"x", "x", "axis"});
   });
   EXPECT_EQ(values(y), (std::vector<float>{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}));
-  y = run("p", [](tf::GraphDef& g) {
-    set_int(add_node(g, "p", "Pack", {"x", "x"}), "axis", 2);
-  });
+  y = run("p", [](tf::GraphDef& g) { set_int(add_node(g, "p", "Pack", {"x", "x"}), "axis", 2); });
   EXPECT_EQ(y.shape(), (Shape{1, 2, 2, 3}));
   EXPECT_EQ(values(y), (std::vector<float>{1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6}));
   y = run("pad", [](tf::GraphDef& g) {
@@ -376,12 +378,39 @@ TEST(TfOpsTest, StridedSliceFollowsTfMasks) {
     std::vector<float> expected;
   };
   const std::vector<Case> cases = {
-      {"x[1, :, 1:3]", {1, 0, 1}, {2, 0, 3}, {1, 1, 1}, 2, 2, 0, 0, 1, {3, 2},
+      {"x[1, :, 1:3]",
+       {1, 0, 1},
+       {2, 0, 3},
+       {1, 1, 1},
+       2,
+       2,
+       0,
+       0,
+       1,
+       {3, 2},
        {13, 14, 17, 18, 21, 22}},
-      {"x[:, ::-1, -1]", {0, 0, -1}, {0, 0, 0}, {1, -1, 1}, 3, 3, 0, 0, 4, {2, 3},
+      {"x[:, ::-1, -1]",
+       {0, 0, -1},
+       {0, 0, 0},
+       {1, -1, 1},
+       3,
+       3,
+       0,
+       0,
+       4,
+       {2, 3},
        {11, 7, 3, 23, 19, 15}},
       {"x[..., 0]", {0, 0}, {0, 1}, {1, 1}, 0, 0, 1, 0, 2, {2, 3}, {0, 4, 8, 12, 16, 20}},
-      {"x[-1, newaxis, 2]", {-1, 0, 2}, {0, 0, 3}, {1, 1, 1}, 0, 0, 0, 2, 5, {1, 4},
+      {"x[-1, newaxis, 2]",
+       {-1, 0, 2},
+       {0, 0, 3},
+       {1, 1, 1},
+       0,
+       0,
+       0,
+       2,
+       5,
+       {1, 4},
        {20, 21, 22, 23}},
   };
   for (const Case& c : cases) {

@@ -91,8 +91,8 @@ inline tf::TensorProto tensor_proto(const Tensor& tensor) {
   tf::TensorProto proto;
   proto.set_dtype(tf_type(tensor.dtype()));
   set_shape(proto.mutable_tensor_shape(), tensor.shape());
-  proto.set_tensor_content(std::string(static_cast<const char*>(tensor.raw_data()),
-                                       tensor.num_bytes()));
+  proto.set_tensor_content(
+      std::string(static_cast<const char*>(tensor.raw_data()), tensor.num_bytes()));
   return proto;
 }
 
@@ -322,8 +322,8 @@ inline Expected<std::shared_ptr<Graph>> import_graph_def(const tf::GraphDef& gra
   return load_model(write_message(dir / file, graph), options);
 }
 
-inline LoadOptions feeds_fetches(std::vector<std::string> feeds,
-                                 std::vector<std::string> fetches, bool fold = false) {
+inline LoadOptions feeds_fetches(std::vector<std::string> feeds, std::vector<std::string> fetches,
+                                 bool fold = false) {
   LoadOptions options;
   options.feeds = std::move(feeds);
   options.fetches = std::move(fetches);

@@ -158,28 +158,30 @@ Expected<std::unique_ptr<BundleReader>> BundleReader::open(const std::filesystem
   reader->prefix_ = prefix;
   bool have_header = false;
   tf::BundleHeaderProto header;
-  Status status = parse_block(*index_block, "index", [&](const std::string&,
-                                                         const std::string& value) -> Status {
-    BlockHandle handle;
-    const char* q = value.data();
-    if (!read_handle(&q, value.data() + value.size(), &handle)) {
-      return corrupt("an index entry holds no block handle");
-    }
-    Expected<std::string> block = read_block(*file, handle, "data");
-    if (!block) return block.status();
-    return parse_block(*block, "data", [&](const std::string& key,
-                                           const std::string& entry) -> Status {
-      if (key.empty()) {
-        if (!header.ParseFromString(entry)) return corrupt("the header does not parse");
-        have_header = true;
-        return Status::ok();
-      }
-      tf::BundleEntryProto parsed;
-      if (!parsed.ParseFromString(entry)) return corrupt("the entry of '" + key + "' does not parse");
-      reader->entries_[key] = std::move(parsed);
-      return Status::ok();
-    });
-  });
+  Status status = parse_block(
+      *index_block, "index", [&](const std::string&, const std::string& value) -> Status {
+        BlockHandle handle;
+        const char* q = value.data();
+        if (!read_handle(&q, value.data() + value.size(), &handle)) {
+          return corrupt("an index entry holds no block handle");
+        }
+        Expected<std::string> block = read_block(*file, handle, "data");
+        if (!block) return block.status();
+        return parse_block(*block, "data",
+                           [&](const std::string& key, const std::string& entry) -> Status {
+                             if (key.empty()) {
+                               if (!header.ParseFromString(entry))
+                                 return corrupt("the header does not parse");
+                               have_header = true;
+                               return Status::ok();
+                             }
+                             tf::BundleEntryProto parsed;
+                             if (!parsed.ParseFromString(entry))
+                               return corrupt("the entry of '" + key + "' does not parse");
+                             reader->entries_[key] = std::move(parsed);
+                             return Status::ok();
+                           });
+      });
   if (!status.is_ok()) return in_index(status);
   if (!have_header) return in_index(corrupt("it has no header entry"));
   if (header.endianness() != tf::BundleHeaderProto::LITTLE) {
@@ -188,8 +190,7 @@ Expected<std::unique_ptr<BundleReader>> BundleReader::open(const std::filesystem
   if (header.version().min_consumer() > kSupportedBundleVersion) {
     return in_index(unsupported("the checkpoint needs a reader of bundle version " +
                                 std::to_string(header.version().min_consumer()) +
-                                "; nnfi reads version " +
-                                std::to_string(kSupportedBundleVersion)));
+                                "; nnfi reads version " + std::to_string(kSupportedBundleVersion)));
   }
   if (header.num_shards() < 1) {
     return in_index(corrupt("the header says " + std::to_string(header.num_shards()) + " shards"));
@@ -222,8 +223,7 @@ Expected<Tensor> BundleReader::read(const std::string& key) const {
   if (!elements) return elements.status().with_context(where);
   const int64_t count = *elements;
   const auto element_size = static_cast<int64_t>(dtype_size(*dtype));
-  if (count > (int64_t{1} << 40) / element_size ||
-      entry.size() != count * element_size) {
+  if (count > (int64_t{1} << 40) / element_size || entry.size() != count * element_size) {
     return invalid_argument(where + " has " + std::to_string(entry.size()) + " bytes, expected " +
                             std::to_string(count * element_size) + " for shape " +
                             shape_to_string(*shape) + " of " + std::string(dtype_name(*dtype)));

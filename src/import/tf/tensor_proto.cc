@@ -145,8 +145,7 @@ Expected<Tensor> tensor_from_tf(const tf::TensorProto& proto) {
       NNFI_RETURN_IF_ERROR(check_count(proto.bool_val_size(), "bool_val"));
       if (proto.bool_val_size() > 0) fill_from_values<bool>(proto.bool_val(), tensor);
       break;
-    default:
-      return internal_error("unexpected dtype " + std::string(dtype_name(dtype)));
+    default: return internal_error("unexpected dtype " + std::string(dtype_name(dtype)));
   }
   return tensor;
 }

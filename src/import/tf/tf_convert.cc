@@ -123,9 +123,9 @@ Expected<Tensor> GraphBuilder::variable_value(const tf::NodeDef& node) const {
 
 Status ConvertContext::expect_inputs(size_t min_count, size_t max_count) const {
   if (inputs_.size() < min_count || inputs_.size() > max_count) {
-    const std::string expected = min_count == max_count ? std::to_string(min_count)
-                                                        : std::to_string(min_count) + " to " +
-                                                              std::to_string(max_count);
+    const std::string expected =
+        min_count == max_count ? std::to_string(min_count)
+                               : std::to_string(min_count) + " to " + std::to_string(max_count);
     return invalid_argument("has " + std::to_string(inputs_.size()) + " inputs, expected " +
                             expected);
   }

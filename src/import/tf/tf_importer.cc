@@ -14,9 +14,8 @@ namespace {
 // Ops that hold state or do bookkeeping: never default fetches.
 bool is_plumbing(const std::string& op) {
   static const std::set<std::string> kOps = {
-      "Const",      "Placeholder",     "PlaceholderWithDefault", "NoOp",
-      "VariableV2", "Variable",        "VarHandleOp",            "ReadVariableOp",
-      "Assign",     "AssignVariableOp"};
+      "Const",    "Placeholder", "PlaceholderWithDefault", "NoOp",   "VariableV2",
+      "Variable", "VarHandleOp", "ReadVariableOp",         "Assign", "AssignVariableOp"};
   return kOps.count(op) != 0;
 }
 
@@ -325,8 +324,8 @@ void Importer::add_layers() {
   for (const std::string& scope : order) {
     const std::vector<NodeId>& nodes = members[scope];
     std::set<ValueId> inside;
-    for (NodeId id : nodes) inside.insert(graph.nodes[id].outputs.begin(),
-                                          graph.nodes[id].outputs.end());
+    for (NodeId id : nodes)
+      inside.insert(graph.nodes[id].outputs.begin(), graph.nodes[id].outputs.end());
     std::string class_name;
     for (NodeId id : nodes) {
       const Node& n = graph.nodes[id];

@@ -150,8 +150,7 @@ Status convert_arg_max(ConvertContext& ctx) {
   NNFI_RETURN_IF_ERROR(ctx.expect_inputs(2, 2));
   NNFI_ASSIGN_OR_RETURN(std::vector<int64_t> axis, ctx.constant_ints(1, "dimension"));
   if (axis.size() != 1) {
-    return invalid_argument("dimension has " + std::to_string(axis.size()) +
-                            " values, expected 1");
+    return invalid_argument("dimension has " + std::to_string(axis.size()) + " values, expected 1");
   }
   Attributes attributes;
   attributes.set("axis", axis[0]);

@@ -35,8 +35,8 @@ Expected<Tensor> transpose_tensor(const Tensor& in, const std::vector<int64_t>& 
   for (int64_t i = 0; i < out.num_elements(); ++i) {
     int64_t offset = 0;
     for (size_t d = 0; d < rank; ++d) offset += index[d] * in_strides[perm[d]];
-    std::memcpy(dst + static_cast<size_t>(i) * element,
-                src + static_cast<size_t>(offset) * element, element);
+    std::memcpy(dst + static_cast<size_t>(i) * element, src + static_cast<size_t>(offset) * element,
+                element);
     for (size_t d = rank; d-- > 0;) {
       if (++index[d] < out_shape[d]) break;
       index[d] = 0;
@@ -127,8 +127,8 @@ Status convert_conv(ConvertContext& ctx, bool depthwise) {
     auto make = [&]() -> Expected<Tensor> {
       Tensor source = *hwio;
       if (depthwise) {
-        NNFI_ASSIGN_OR_RETURN(source, hwio->reshaped({hwio->dim(0), hwio->dim(1), 1,
-                                                      hwio->dim(2) * hwio->dim(3)}));
+        NNFI_ASSIGN_OR_RETURN(
+            source, hwio->reshaped({hwio->dim(0), hwio->dim(1), 1, hwio->dim(2) * hwio->dim(3)}));
       }
       return transpose_tensor(source, {3, 2, 0, 1});
     };

@@ -152,9 +152,7 @@ Status convert_strided_slice(ConvertContext& ctx) {
                             std::to_string(end.size()) + " and " + std::to_string(strides.size()) +
                             " values, expected the same count (at most 64)");
   }
-  const auto bits = [&](const char* name) {
-    return static_cast<uint64_t>(ctx.attr_int(name, 0));
-  };
+  const auto bits = [&](const char* name) { return static_cast<uint64_t>(ctx.attr_int(name, 0)); };
   const uint64_t begin_mask = bits("begin_mask"), end_mask = bits("end_mask");
   const uint64_t ellipsis_mask = bits("ellipsis_mask"), new_axis_mask = bits("new_axis_mask");
   const uint64_t shrink_mask = bits("shrink_axis_mask");
@@ -202,8 +200,8 @@ Status convert_strided_slice(ConvertContext& ctx) {
     axes.push_back(axis++);
   }
   // The last stage keeps the TF name; earlier ones are helpers.
-  const int stages = (starts.empty() ? 0 : 1) + (squeeze.empty() ? 0 : 1) +
-                     (unsqueeze.empty() ? 0 : 1);
+  const int stages =
+      (starts.empty() ? 0 : 1) + (squeeze.empty() ? 0 : 1) + (unsqueeze.empty() ? 0 : 1);
   if (stages == 0) return ctx.emit(OpType::kIdentity, {ctx.input(0)});
   int stage = 0;
   ValueId value = ctx.input(0);
@@ -214,11 +212,11 @@ Status convert_strided_slice(ConvertContext& ctx) {
   };
   if (!starts.empty()) {
     NNFI_ASSIGN_OR_RETURN(OpType slice, ir_op("Slice"));
-    NNFI_RETURN_IF_ERROR(run(slice,
-                             {value, ctx.int64_constant("starts", starts),
-                              ctx.int64_constant("ends", ends), ctx.int64_constant("axes", axes),
-                              ctx.int64_constant("steps", steps)},
-                             "slice"));
+    NNFI_RETURN_IF_ERROR(
+        run(slice,
+            {value, ctx.int64_constant("starts", starts), ctx.int64_constant("ends", ends),
+             ctx.int64_constant("axes", axes), ctx.int64_constant("steps", steps)},
+            "slice"));
   }
   if (!squeeze.empty()) {
     NNFI_RETURN_IF_ERROR(

@@ -69,9 +69,8 @@ Status apply_signature(const tf::MetaGraphDef& meta, const LoadOptions& options,
   auto it = meta.signature_def().find(options.signature);
   if (it == meta.signature_def().end()) {
     if (!options.fetches.empty()) return Status::ok();  // the user chose the tensors
-    return not_found("the SavedModel has no signature '" + options.signature +
-                     "' (signatures: " + list_signatures(meta) +
-                     "); choose one, or name the feeds and fetches");
+    return not_found("the SavedModel has no signature '" + options.signature + "' (signatures: " +
+                     list_signatures(meta) + "); choose one, or name the feeds and fetches");
   }
   std::map<std::string, std::string> inputs, outputs;
   for (const auto& [key, info] : it->second.inputs()) inputs[key] = info.name();
