@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common.h"
+#include "nnfi/dataset.h"
 
 namespace nnfi::cli {
 namespace {
@@ -56,7 +57,10 @@ int64_t total_parameters(const Graph& graph) {
 
 void print_json(const std::string& path, const Graph& graph) {
   nlohmann::json inputs = nlohmann::json::array(), outputs = nlohmann::json::array();
-  for (ValueId id : graph.inputs) inputs.push_back(value_json(graph, id));
+  for (ValueId id : graph.inputs) {
+    inputs.push_back(value_json(graph, id));
+    inputs.back()["expects"] = describe_model_input(graph.values[id].shape);  // nnfi/dataset.h
+  }
   for (ValueId id : graph.outputs) outputs.push_back(value_json(graph, id));
   nlohmann::json nodes = nlohmann::json::array();
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
@@ -85,7 +89,6 @@ void print_json(const std::string& path, const Graph& graph) {
   }
   nlohmann::json result = {{"model", path},
                            {"graph", graph.name},
-                           {"metadata", graph.metadata},
                            {"inputs", inputs},
                            {"outputs", outputs},
                            {"nodes", nodes},
@@ -102,7 +105,6 @@ void print_json(const std::string& path, const Graph& graph) {
 void print_text(const std::string& path, const Graph& graph) {
   std::cout << "model: " << path << "\n";
   if (!graph.name.empty()) std::cout << "graph: " << graph.name << "\n";
-  for (const auto& [key, value] : graph.metadata) std::cout << key << ": " << value << "\n";
   auto value_rows = [&](const std::vector<ValueId>& ids) {
     std::vector<Row> rows;
     for (ValueId id : ids) {
@@ -114,6 +116,11 @@ void print_text(const std::string& path, const Graph& graph) {
   };
   std::cout << "\ninputs (" << graph.inputs.size() << "):\n";
   print_table(value_rows(graph.inputs));
+  // What a data set must give each input (docs/data.md: matching the model input).
+  for (ValueId id : graph.inputs) {
+    std::cout << "  " << graph.values[id].name << " expects "
+              << describe_model_input(graph.values[id].shape) << "\n";
+  }
   std::cout << "\noutputs (" << graph.outputs.size() << "):\n";
   print_table(value_rows(graph.outputs));
 
@@ -149,11 +156,7 @@ void print_text(const std::string& path, const Graph& graph) {
 }  // namespace
 
 Status run_inspect(const InspectOptions& options) {
-  LoadOptions load;
-  load.feeds = options.feeds;
-  load.fetches = options.fetches;
-  load.fold_constants = options.fold_constants;
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model, load));
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
   if (options.json) {
     print_json(options.model, *graph);
   } else {
@@ -168,14 +171,6 @@ Command add_inspect_command(CLI::App& app) {
       "inspect", "Show a model's inputs, outputs, nodes, layers and parameter counts");
   command->add_option("model", options->model, "Model file (.onnx)")->required();
   command->add_flag("--json", options->json, "Print one JSON object");
-  command->add_option("--feed", options->feeds, "TensorFlow: placeholders to feed (comma list)")
-      ->delimiter(',');
-  command
-      ->add_option("--fetch", options->fetches,
-                   "TensorFlow: tensors to fetch (comma list; prunes the graph to them)")
-      ->delimiter(',');
-  command->add_flag("--fold-constants", options->fold_constants,
-                    "TensorFlow: fold float arithmetic on constants into constants");
   return {command, [options] { return run_inspect(*options); }};
 }
 
