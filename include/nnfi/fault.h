@@ -166,6 +166,12 @@ struct Site {
   Shape shape;
   // Elements per image (activations) or in the tensor (weights).
   int64_t elements = 0;
+  // A node output computed at run time without the batch axis and without
+  // depending on the input (e.g. rsqrt(variance + eps) in an unfused batch
+  // norm): one tensor that every image of a batch reads. `shape` and
+  // `elements` are the whole tensor's; a fault there reaches every image
+  // computed with it.
+  bool shared = false;
 };
 
 // Every site of `kind` in a planned graph, in plan order (node outputs by
@@ -174,8 +180,10 @@ struct Site {
 // input whose first axis (in the plan) is the batch, i.e. the first axis of
 // the first graph input, and, for a free batch, is -1 in the finalized graph
 // (follows the batch); anything else (a reshaped constant, a value without
-// the batch axis, a per-batch statistic) is not an activation site. The
-// result does not depend on the plan's batch. Weights are float graph
+// the batch axis, a per-batch statistic) is not an activation site. Node
+// outputs computed at run time that do not depend on the input at all are
+// node sites with `shared` set. The result does not depend on the plan's
+// batch. Weights are float graph
 // constants read by a node that runs. Float values only.
 std::vector<Site> enumerate_sites(const Graph& graph, const Plan& plan, SiteKind kind);
 

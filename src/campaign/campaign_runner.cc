@@ -221,7 +221,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<ResultStore> store,
                         ResultStore::open(options.out_dir / "results.sqlite", campaign.identity));
   const int64_t images = campaign.dataset->size();
-  const int64_t batch_size = spec.batch;
+  const int64_t batch_size = campaign.batch;
   const int64_t batches = (images + batch_size - 1) / batch_size;
   nlohmann::json layout = {{"batches", batches}, {"images", images}, {"batch", batch_size}};
   for (const ExperimentSpec& experiment : spec.experiments) {
@@ -250,7 +250,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
 
   std::vector<std::unique_ptr<TrialEngine>> engines;
   for (int t = 0; t < threads; ++t) {
-    engines.push_back(std::make_unique<TrialEngine>(*campaign.trial_plans, campaign.trial_rows));
+    engines.push_back(std::make_unique<TrialEngine>(*campaign.trial_plans, campaign.trial_rows,
+                                                    campaign.batched));
   }
   std::map<int64_t, std::unique_ptr<Executor>> golden_executors;
 

@@ -109,6 +109,15 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
 
   // The data set, shaped for the feed.
   const Value& feed = graph->values[campaign->feed];
+  campaign->batch = spec.batch;
+  if (!feed.shape.empty() && feed.shape[0] > 0) {
+    if (feed.shape[0] != 1) {
+      return unsupported("input '" + feed.name + "' fixes the batch at " +
+                         std::to_string(feed.shape[0]) +
+                         "; nnfi run supports a free batch or a batch of 1");
+    }
+    campaign->batch = 1;
+  }
   DatasetOptions data = spec.data;
   NNFI_ASSIGN_OR_RETURN(campaign->dataset, open_dataset(data, feed.shape));
   const Shape sample_shape = campaign->dataset->example_shape();
@@ -167,9 +176,21 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
   campaign->trial_plans =
       std::make_unique<PlanCache>(graph, campaign->feed_index, sample_shape, plan_options);
   NNFI_ASSIGN_OR_RETURN(campaign->plan_for_weights, campaign->trial_plans->get(1));
+  // Which values follow the batch: their first axis is 1 at batch 1 and 2 at
+  // batch 2. A model with a fixed batch only ever runs one size, where every
+  // value is copied whole.
+  campaign->batched.assign(graph->values.size(), 0);
+  if (Expected<std::shared_ptr<const Plan>> two = campaign->trial_plans->get(2)) {
+    for (size_t v = 0; v < graph->values.size(); ++v) {
+      const auto id = static_cast<ValueId>(v);
+      const Shape& a = campaign->plan_for_weights->value_shape(id);
+      const Shape& b = (*two)->value_shape(id);
+      campaign->batched[v] = !a.empty() && !b.empty() && a[0] == 1 && b[0] == 2;
+    }
+  }
   NNFI_ASSIGN_OR_RETURN(int64_t bytes_per_image, campaign->trial_plans->bytes_per_image());
   campaign->trial_rows =
-      trial_rows_for_memory(bytes_per_image, spec.batch, threads, int64_t{1} << 30);
+      trial_rows_for_memory(bytes_per_image, campaign->batch, threads, int64_t{1} << 30);
 
   for (size_t e = 0; e < spec.experiments.size(); ++e) {
     const ExperimentSpec& experiment = spec.experiments[e];

@@ -36,7 +36,9 @@ struct PreparedCampaign {
   std::unique_ptr<Dataset> dataset;
   std::unique_ptr<PlanCache> trial_plans;
   std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes
+  int64_t batch = 32;  // images per golden run (the model's own where it fixes it)
   int64_t trial_rows = 1;
+  std::vector<char> batched;  // per value: has the batch as first axis (TrialEngine)
   uint64_t seed = 0;
   FaultRecording record_faults = FaultRecording::kAll;
   std::vector<PreparedSetting> settings;

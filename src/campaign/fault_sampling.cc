@@ -85,6 +85,16 @@ std::vector<Trial> sample_activation_trials(const UnitKey& unit, ProbabilityMode
         RandomStream rng(key);
         if (!(rng.next_uniform() < amount)) continue;
         const int64_t elements = sites[s].site.elements;
+        if (sites[s].site.shared) {
+          // One tensor read by the whole batch: every image sees the fault.
+          const auto position =
+              static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(elements)));
+          const uint64_t first_draw = rng.draws();
+          for (int64_t row = 0; row < rows; ++row) {
+            trials[row].faults.push_back({s, key, first_draw, position});
+          }
+          continue;
+        }
         const auto position =
             static_cast<int64_t>(rng.next_below(static_cast<uint64_t>(rows * elements)));
         const int64_t row = position / elements;

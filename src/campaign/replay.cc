@@ -170,11 +170,11 @@ Expected<std::string> replay_fault(const std::filesystem::path& out_dir, int64_t
     for (NodeId node : layer.nodes) touched = touched || affected[node];
     if (!touched || layer.output == kNoValue) continue;
     const Difference difference = compare(golden.value(layer.output), faulty.value(layer.output));
-    std::snprintf(
-        line, sizeof(line), "  %-5zu %-36.36s %-18.18s %5lld/%-6lld %14s\n", l, layer.name.c_str(),
-        layer.class_name.c_str(), static_cast<long long>(difference.differing),
-        static_cast<long long>(difference.elements),
-        difference.non_finite ? "non-finite" : number_text(difference.largest).c_str());
+    std::snprintf(line, sizeof(line), "  %-5zu %-36.36s %-18.18s %5lld/%-6lld %14s\n", l,
+                  layer.name.c_str(), layer.class_name.c_str(),
+                  static_cast<long long>(difference.differing),
+                  static_cast<long long>(difference.elements),
+                  difference.non_finite ? "non-finite" : number_text(difference.largest).c_str());
     report += line;
   }
   const Tensor& golden_out = golden.value(campaign->fetch);

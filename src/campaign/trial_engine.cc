@@ -59,6 +59,10 @@ class InjectionHook : public Hook {
 
   // Injects every pending fault at site `s` into `tensor` (rows_ rows).
   void inject_site(int s, Tensor& tensor) {
+    if (sites_[s].site.shared) {
+      inject_shared(s, tensor);
+      return;
+    }
     for (int64_t t = 0; t < count_; ++t) {
       Trial& trial = trials_[t];
       for (const PendingFault& pending : trial.faults) {
@@ -81,6 +85,34 @@ class InjectionHook : public Hook {
 
   void set_graph(const Graph* graph) { graph_ = graph; }
 
+ private:
+  // A shared tensor (no batch axis) is read by every row: the trials of a
+  // chunk carry the same faults there (TrialEngine::run groups them), so
+  // they are applied once and recorded for every trial.
+  void inject_shared(int s, Tensor& tensor) {
+    if (count_ == 0) return;
+    std::vector<AppliedFault> applied;
+    for (const PendingFault& pending : trials_[0].faults) {
+      if (pending.site != s) continue;
+      TensorView view{tensor.raw_data(), tensor.dtype(), tensor.num_elements()};
+      int64_t offset = 0;
+      if (pending.fixed_element >= 0 && pending.fixed_element < view.elements) {
+        offset = pending.fixed_element;
+        view.data = static_cast<char*>(view.data) + dtype_size(view.dtype) * offset;
+        view.elements = 1;
+      }
+      RandomStream rng(pending.key, pending.first_draw);
+      for (ElementFault fault : inject_fault(*models_[s], view, rng)) {
+        fault.element += offset;
+        applied.push_back({s, fault});
+      }
+    }
+    for (int64_t t = 0; t < count_; ++t) {
+      trials_[t].applied.insert(trials_[t].applied.end(), applied.begin(), applied.end());
+    }
+  }
+
+ public:
  private:
   const std::vector<SettingSite>& sites_;
   const std::vector<const FaultModel*>& models_;
@@ -217,6 +249,42 @@ Status TrialEngine::run(const GoldenBatch& golden, const ResumePlan& resume,
                         const std::vector<SettingSite>& sites,
                         const std::vector<const FaultModel*>& models,
                         const std::vector<WeightBinding>& bindings, std::vector<Trial>& trials) {
+  bool any_shared = false;
+  for (const SettingSite& site : sites) any_shared = any_shared || site.site.shared;
+  if (any_shared) {
+    // Trials run together only when their faults in shared tensors are the
+    // same (InjectTF's per-execution faults are; per-image ones run alone).
+    std::map<std::vector<uint64_t>, std::vector<size_t>> groups;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      std::vector<uint64_t> signature;
+      for (const PendingFault& pending : trials[i].faults) {
+        if (!sites[pending.site].site.shared) continue;
+        const RandomKey& key = pending.key;
+        signature.insert(signature.end(),
+                         {static_cast<uint64_t>(pending.site), key.seed, key.experiment,
+                          key.setting, key.repetition, key.image, key.site, pending.first_draw,
+                          static_cast<uint64_t>(pending.fixed_element)});
+      }
+      groups[signature].push_back(i);
+    }
+    if (groups.size() > 1) {
+      for (const auto& [signature, members] : groups) {
+        std::vector<Trial> part;
+        for (size_t i : members) part.push_back(std::move(trials[i]));
+        NNFI_RETURN_IF_ERROR(run_grouped(golden, resume, sites, models, bindings, part));
+        for (size_t k = 0; k < members.size(); ++k) trials[members[k]] = std::move(part[k]);
+      }
+      return Status::ok();
+    }
+  }
+  return run_grouped(golden, resume, sites, models, bindings, trials);
+}
+
+Status TrialEngine::run_grouped(const GoldenBatch& golden, const ResumePlan& resume,
+                                const std::vector<SettingSite>& sites,
+                                const std::vector<const FaultModel*>& models,
+                                const std::vector<WeightBinding>& bindings,
+                                std::vector<Trial>& trials) {
   for (size_t first = 0; first < trials.size(); first += static_cast<size_t>(max_rows_)) {
     const int64_t count = std::min<int64_t>(max_rows_, static_cast<int64_t>(trials.size() - first));
     NNFI_RETURN_IF_ERROR(
@@ -225,24 +293,42 @@ Status TrialEngine::run(const GoldenBatch& golden, const ResumePlan& resume,
   return Status::ok();
 }
 
-namespace {
-
-// True when rows [0, count) of `trial` equal the golden rows of the trials.
-bool rows_equal_golden(const Tensor& trial, int64_t trial_rows, const Tensor& golden,
-                       int64_t golden_rows, const Trial* trials, int64_t count) {
-  if (trial.rank() == 0 || trial.dim(0) != trial_rows || golden.dim(0) != golden_rows) {
-    return trial.bitwise_equal(golden);
-  }
-  const size_t row_bytes = trial.num_bytes() / static_cast<size_t>(trial_rows);
+bool TrialEngine::equals_golden(ValueId value, const Executor& executor, const GoldenBatch& golden,
+                                const Trial* trials, int64_t count) const {
+  const Tensor& trial = executor.value(value);
+  const Tensor& reference = golden.executor->value(value);
+  if (!(*batched_)[value]) return trial.bitwise_equal(reference);
+  const int64_t rows = trial.dim(0);
+  const size_t row_bytes = trial.num_bytes() / static_cast<size_t>(rows);
   const char* a = static_cast<const char*>(trial.raw_data());
-  const char* b = static_cast<const char*>(golden.raw_data());
+  const char* b = static_cast<const char*>(reference.raw_data());
   for (int64_t t = 0; t < count; ++t) {
     if (std::memcmp(a + row_bytes * t, b + row_bytes * trials[t].row, row_bytes) != 0) return false;
   }
   return true;
 }
 
-}  // namespace
+Status TrialEngine::copy_golden(ValueId value, Executor& executor, const GoldenBatch& golden,
+                                const Trial* trials, int64_t count) const {
+  const Tensor& source = golden.executor->value(value);
+  Tensor& target = executor.value(value);
+  if (!(*batched_)[value]) {
+    // Shared by every image (no batch axis): the same tensor in both plans.
+    if (source.shape() != target.shape()) {
+      return unsupported("value '" + executor.plan().graph().values[value].name +
+                         "' changes shape with the batch but not along its first axis; a trial "
+                         "cannot start from golden values (use --engine naive)");
+    }
+    target.copy_from(source);
+    return Status::ok();
+  }
+  const int64_t rows = target.dim(0);
+  for (int64_t r = 0; r < rows; ++r) {
+    // Spare rows of the last chunk repeat the first trial's.
+    copy_row(source, golden.rows, trials[std::min(r, count - 1)].row, target, rows, r);
+  }
+  return Status::ok();
+}
 
 Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& golden,
                                      const ResumePlan& resume,
@@ -251,7 +337,6 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
                                      int64_t count) {
   const Plan& plan = executor.plan();
   const Graph& graph = plan.graph();
-  const int64_t rows = executor.value(golden.fetch).dim(0);
   dirty_.assign(graph.values.size(), 0);
   std::vector<ValueId> live;  // differing values that a later node still reads
   for (const WeightBinding& binding : bindings) {
@@ -260,8 +345,7 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
   }
   for (const SettingSite& site : sites) {
     if (site.site.kind != SiteKind::kInput) continue;
-    if (!rows_equal_golden(executor.value(site.site.value), rows,
-                           golden.executor->value(site.site.value), golden.rows, trials, count)) {
+    if (!equals_golden(site.site.value, executor, golden, trials, count)) {
       dirty_[site.site.value] = 1;
       live.push_back(site.site.value);
     }
@@ -273,12 +357,7 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
     const auto position = static_cast<int32_t>(i);
     if (live.empty() && position > resume.last_observed) {
       // Nothing differs any more: the rest of the network computes golden values.
-      Tensor& fetch = executor.value(golden.fetch);
-      const Tensor& source = golden.executor->value(golden.fetch);
-      for (int64_t t = 0; t < count; ++t) {
-        copy_row(source, golden.rows, trials[t].row, fetch, rows, t);
-      }
-      return Status::ok();
+      return copy_golden(golden.fetch, executor, golden, trials, count);
     }
     const NodeId node = resume.nodes[i];
     bool needed = is_observed(node);
@@ -287,16 +366,12 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
     if (!needed) {
       // Golden rows, for later nodes that read this beside a differing input.
       for (ValueId output : graph.nodes[node].outputs) {
-        const Tensor& source = golden.executor->value(output);
-        Tensor& target = executor.value(output);
-        for (int64_t t = 0; t < count; ++t)
-          copy_row(source, golden.rows, trials[t].row, target, rows, t);
+        NNFI_RETURN_IF_ERROR(copy_golden(output, executor, golden, trials, count));
       }
     } else {
       NNFI_RETURN_IF_ERROR(executor.run_nodes(std::span<const NodeId>(&resume.nodes[i], 1)));
       for (ValueId output : graph.nodes[node].outputs) {
-        if (!rows_equal_golden(executor.value(output), rows, golden.executor->value(output),
-                               golden.rows, trials, count)) {
+        if (!equals_golden(output, executor, golden, trials, count)) {
           dirty_[output] = 1;
           live.push_back(output);
         }
@@ -322,19 +397,9 @@ Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resum
   NNFI_ASSIGN_OR_RETURN(Executor * executor, executor_for(rows));
   const Graph& graph = executor->plan().graph();
 
-  // Golden rows of the trials into the frontier; spare rows repeat the first.
+  // Golden rows of the trials into the frontier.
   for (ValueId value : resume.frontier) {
-    const Tensor& source = golden.executor->value(value);
-    Tensor& target = executor->value(value);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t from = trials[std::min(r, count - 1)].row;
-      if (!copy_row(source, golden.rows, from, target, rows, r)) {
-        return unsupported("value '" + graph.values[value].name + "' of shape " +
-                           shape_to_string(source.shape()) +
-                           " does not have the batch as its first axis; a trial cannot start "
-                           "from its golden rows (use --engine naive)");
-      }
-    }
+    NNFI_RETURN_IF_ERROR(copy_golden(value, *executor, golden, trials, count));
   }
   InjectionHook hook(sites, models, resume, trials, count, rows);
   hook.set_graph(&graph);

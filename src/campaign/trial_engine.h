@@ -111,7 +111,10 @@ int64_t top1_index(const float* scores, int64_t classes);
 // Runs trials for one thread. Not thread-safe: one engine per thread.
 class TrialEngine {
  public:
-  TrialEngine(PlanCache& plans, int64_t max_rows) : plans_(plans), max_rows_(max_rows) {}
+  // batched[v]: value v has the batch as its first axis (else it is one
+  // tensor shared by every image, e.g. computed from constants only).
+  TrialEngine(PlanCache& plans, int64_t max_rows, const std::vector<char>& batched)
+      : plans_(plans), max_rows_(max_rows), batched_(&batched) {}
 
   // Runs `trials` (any number; chunked by max_rows) of one setting: fills
   // applied, outcome and top1. `models[i]` is the fault of sites[i].
@@ -120,6 +123,16 @@ class TrialEngine {
              const std::vector<WeightBinding>& bindings, std::vector<Trial>& trials);
 
  private:
+  Status run_grouped(const GoldenBatch& golden, const ResumePlan& resume,
+                     const std::vector<SettingSite>& sites,
+                     const std::vector<const FaultModel*>& models,
+                     const std::vector<WeightBinding>& bindings, std::vector<Trial>& trials);
+  // Golden values of the chunk's trials into `value` of the trial executor
+  // (rows, or the whole tensor for a shared value).
+  Status copy_golden(ValueId value, Executor& executor, const GoldenBatch& golden,
+                     const Trial* trials, int64_t count) const;
+  bool equals_golden(ValueId value, const Executor& executor, const GoldenBatch& golden,
+                     const Trial* trials, int64_t count) const;
   Status run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
                    const std::vector<SettingSite>& sites,
                    const std::vector<const FaultModel*>& models,
@@ -133,6 +146,7 @@ class TrialEngine {
 
   PlanCache& plans_;
   int64_t max_rows_;
+  const std::vector<char>* batched_;
   std::map<int64_t, std::unique_ptr<Executor>> executors_;
   std::vector<char> dirty_;  // per value, for run_until_masked
 };

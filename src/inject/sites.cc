@@ -47,6 +47,23 @@ class ActivationCheck {
     return !free_batch_ || (!declared.empty() && declared[0] < 0);
   }
 
+  // A float value computed at run time that does not depend on the input
+  // (e.g. TF1's unfused batch norm computes rsqrt(variance + eps) at every
+  // run): one tensor shared by every image of a batch. InjectTF injects into
+  // these ops too.
+  bool is_shared(ValueId value) const {
+    if (value == kNoValue || from_input_[value] || graph_.values[value].is_constant()) return false;
+    if (plan_.constant_value(value) != nullptr) return false;
+    return dtype_is_float(plan_.value_dtype(value));
+  }
+
+  void describe_shared(ValueId value, Site& site) const {
+    site.value = value;
+    site.shape = plan_.value_shape(value);
+    site.elements = shape_num_elements(site.shape);
+    site.shared = true;
+  }
+
   // Fills the per-image shape and element count of an activation.
   void describe(ValueId value, Site& site) const {
     const Shape& shape = plan_.value_shape(value);
@@ -73,14 +90,19 @@ std::vector<Site> node_sites(const Graph& graph, const Plan& plan, const Activat
     const Node& node = graph.nodes[n];
     if (plan.node_folded(static_cast<NodeId>(n))) continue;
     for (size_t o = 0; o < node.outputs.size(); ++o) {
-      if (!check.is_activation(node.outputs[o])) continue;
+      const bool shared = check.is_shared(node.outputs[o]);
+      if (!check.is_activation(node.outputs[o]) && !shared) continue;
       Site site;
       site.kind = SiteKind::kNodeOutput;
       site.name = o == 0 ? node.name : node.name + ":" + std::to_string(o);
       site.node = static_cast<NodeId>(n);
       site.layer = node.layer;
       site.op_type = node_op_name(node);
-      check.describe(node.outputs[o], site);
+      if (shared) {
+        check.describe_shared(node.outputs[o], site);
+      } else {
+        check.describe(node.outputs[o], site);
+      }
       sites.push_back(std::move(site));
     }
   }

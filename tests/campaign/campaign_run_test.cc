@@ -54,6 +54,16 @@ const char* kEveryKind = R"(  - name: layers
     fault: {model: bitflip, bits: [30]}
     duration: inference
     probability: 0.2
+  - name: shared
+    target: {ops: [Sqrt]}
+    fault: {model: bitflip, bits: random}
+    probability: [0.3, 1.0]
+  - name: shared_execution
+    target: {ops: [Sqrt, Mul], each: true}
+    fault: {model: bitflip, bits: random}
+    probability: 0.7
+    probability_mode: per_execution
+    repetitions: 2
   - name: execution
     target: {ops: [Relu], each: true}
     fault: {model: zero, scope: {elements: 4}}
@@ -294,6 +304,22 @@ TEST_F(CampaignRun, NamesWhatExistsWhenATargetMatchesNothing) {
   EXPECT_NE(status.message().find("no layer site matches 'conv9'"), std::string::npos)
       << status.message();
   EXPECT_NE(status.message().find("conv1, relu1, conv2"), std::string::npos) << status.message();
+}
+
+TEST_F(CampaignRun, AFaultInASharedTensorReachesEveryImageOfTheBatch) {
+  // InjectTF's per-execution meaning on a tensor without batch axis: one hit
+  // per batch corrupts what all 16 images of the batch read.
+  const nlohmann::json summary = run(campaign(branching_campaign(R"(  - name: shared
+    target: {ops: [Sqrt]}
+    fault: {model: bitflip, bits: [30]}
+    probability: 1.0
+    probability_mode: per_execution
+)")),
+                                     "out");
+  const auto& setting = summary["experiments"][0]["settings"][0];
+  EXPECT_EQ(setting["faulted_inferences"].get<int64_t>(), 96);
+  EXPECT_EQ(setting["faults"].get<int64_t>(), 96);  // one per image, 6 distinct ones
+  EXPECT_EQ(setting["site_elements"].get<int64_t>(), 4);
 }
 
 TEST_F(CampaignRun, CachedPrefixAgreesWithNaiveOnTheFashionCnn) {

@@ -31,7 +31,12 @@ void write_branching_model(const std::filesystem::path& dir, int64_t images) {
   set_attr(builder.add_node("Conv", {"r1", "w2"}, {"c2"}, "conv2"), "pads",
            std::vector<int64_t>{1, 1, 1, 1});
   builder.add_node("Relu", {"c2"}, {"r2"}, "relu2");
-  builder.add_node("Add", {"r1", "r2"}, {"skip"}, "skip_add");
+  // sqrt(v) runs at every inference but reads only a constant: a shared site
+  // (as TF1's unfused batch norms compute rsqrt(variance + eps)).
+  builder.add_initializer(float_tensor("v", {0.5f, 1.0f, 2.0f, 4.0f}, {4, 1, 1}));
+  builder.add_node("Sqrt", {"v"}, {"sv"}, "scale_sqrt");
+  builder.add_node("Mul", {"r2", "sv"}, {"r2s"}, "scale_mul");
+  builder.add_node("Add", {"r1", "r2s"}, {"skip"}, "skip_add");
   auto& pool = builder.add_node("MaxPool", {"skip"}, {"p"}, "pool");
   set_attr(pool, "kernel_shape", std::vector<int64_t>{2, 2});
   set_attr(pool, "strides", std::vector<int64_t>{2, 2});
