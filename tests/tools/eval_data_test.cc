@@ -211,6 +211,24 @@ TEST_F(EvalDataTest, TextOutputNamesTheDataAndTiming) {
   EXPECT_NE(run.out.find("reading "), std::string::npos) << run.out;
 }
 
+TEST_F(EvalDataTest, InspectSaysWhatEachInputExpects) {
+  NNFI_REQUIRE_FIXTURES();
+  CliRun text = nnfi({"inspect", fixture("onnx/mnist-8.onnx")});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("Input3 expects image 28x28, 1 channel (NCHW), batch fixed at 1"),
+            std::string::npos)
+      << text.out;
+  CliRun json = nnfi({"inspect", fixture("onnx/mnist_mlp_tf2onnx.onnx"), "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  bool found = false;
+  for (const auto& input : json.json["inputs"]) {
+    if (input["name"] != "x:0") continue;
+    EXPECT_EQ(input["expects"], "vector of 784 values (flattened image)");
+    found = true;
+  }
+  EXPECT_TRUE(found) << json.out;
+}
+
 TEST_F(EvalDataTest, RejectsBadPreprocessingFlags) {
   const std::vector<std::string> base = {"eval", "m.onnx", "--data", "idx:a,b"};
   auto with = [&](std::vector<std::string> extra) {
