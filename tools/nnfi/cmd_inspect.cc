@@ -89,6 +89,7 @@ void print_json(const std::string& path, const Graph& graph) {
   }
   nlohmann::json result = {{"model", path},
                            {"graph", graph.name},
+                           {"metadata", graph.metadata},
                            {"inputs", inputs},
                            {"outputs", outputs},
                            {"nodes", nodes},
@@ -105,6 +106,7 @@ void print_json(const std::string& path, const Graph& graph) {
 void print_text(const std::string& path, const Graph& graph) {
   std::cout << "model: " << path << "\n";
   if (!graph.name.empty()) std::cout << "graph: " << graph.name << "\n";
+  for (const auto& [key, value] : graph.metadata) std::cout << key << ": " << value << "\n";
   auto value_rows = [&](const std::vector<ValueId>& ids) {
     std::vector<Row> rows;
     for (ValueId id : ids) {
@@ -156,7 +158,11 @@ void print_text(const std::string& path, const Graph& graph) {
 }  // namespace
 
 Status run_inspect(const InspectOptions& options) {
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
+  LoadOptions load;
+  load.feeds = options.feeds;
+  load.fetches = options.fetches;
+  load.fold_constants = options.fold_constants;
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model, load));
   if (options.json) {
     print_json(options.model, *graph);
   } else {
@@ -171,6 +177,14 @@ Command add_inspect_command(CLI::App& app) {
       "inspect", "Show a model's inputs, outputs, nodes, layers and parameter counts");
   command->add_option("model", options->model, "Model file (.onnx)")->required();
   command->add_flag("--json", options->json, "Print one JSON object");
+  command->add_option("--feed", options->feeds, "TensorFlow: placeholders to feed (comma list)")
+      ->delimiter(',');
+  command
+      ->add_option("--fetch", options->fetches,
+                   "TensorFlow: tensors to fetch (comma list; prunes the graph to them)")
+      ->delimiter(',');
+  command->add_flag("--fold-constants", options->fold_constants,
+                    "TensorFlow: fold float arithmetic on constants into constants");
   return {command, [options] { return run_inspect(*options); }};
 }
 

@@ -130,7 +130,9 @@ Status run_run(const RunCommandOptions& options) {
   run.out_dir =
       options.out.empty() ? default_out_dir(options.campaign) : std::filesystem::path(options.out);
   run.threads = options.threads;
-  run.engine = options.engine == "naive" ? Engine::kNaive : Engine::kCachedPrefix;
+  run.engine = options.engine == "naive"    ? Engine::kNaive
+               : options.engine == "prefix" ? Engine::kPrefixOnly
+                                            : Engine::kCachedPrefix;
   run.progress = !options.quiet;
   NNFI_RETURN_IF_ERROR(run_campaign(spec, run));
   print_summary(run.out_dir);
@@ -146,8 +148,9 @@ Command add_run_command(CLI::App& app) {
   CLI::App* command =
       app.add_subcommand("run", "Run or resume a fault-injection campaign (docs/campaign.md)");
   command
-      ->add_option("campaign", options->campaign,
-                   "Campaign file (.yaml), or an InjectTF/InjectTF2 config (docs/injecttf-configs.md)")
+      ->add_option(
+          "campaign", options->campaign,
+          "Campaign file (.yaml), or an InjectTF/InjectTF2 config (docs/injecttf-configs.md)")
       ->required();
   command->add_option("--out,-o", options->out,
                       "Results folder (default: <campaign name>-results); an interrupted run "
@@ -156,9 +159,10 @@ Command add_run_command(CLI::App& app) {
       ->check(integer_at_least(1));
   command
       ->add_option("--engine", options->engine,
-                   "cached: resume faulty inferences at the injected node; naive: re-run the "
-                   "whole model (the reference)")
-      ->check(CLI::IsMember({"cached", "naive"}))
+                   "cached: resume faulty inferences at the injected node and stop when the "
+                   "fault is masked; prefix: resume but run everything downstream; naive: "
+                   "re-run the whole model (the reference)")
+      ->check(CLI::IsMember({"cached", "prefix", "naive"}))
       ->capture_default_str();
   command->add_option("--model", options->model, "Model file (overrides the campaign's)");
   command->add_option("--feed", options->feed, "Graph input fed the images");

@@ -65,6 +65,7 @@ Command add_eval_command(CLI::App& app);
 Command add_sites_command(CLI::App& app);
 Command add_run_command(CLI::App& app);
 Command add_replay_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 // An integer option >= `minimum`; CLI11's own number checks print a range
 // up to DBL_MAX, which reads badly.

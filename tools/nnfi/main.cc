@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
       cli::add_sites_command(app),
       cli::add_run_command(app),
       cli::add_replay_command(app),
+      cli::add_report_command(app),
   };
 
   try {
