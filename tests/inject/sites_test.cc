@@ -82,9 +82,13 @@ TEST(EnumerateSites, NodeOutputsAreActivationsOnly) {
   Dense dense;
   const Graph& g = *dense.graph;
   auto sites = enumerate_sites(g, *dense.plan(2), SiteKind::kNodeOutput);
-  // Not the reshaped constant (no input behind it), not Flatten(axis 0)
-  // ([1, 6]: no batch axis), not the batch mean, not the folded int64 Shape.
-  ASSERT_EQ(names(sites), (std::vector<std::string>{"mm", "add", "relu"}));
+  // Not Flatten(axis 0) ([1, 6]: no batch axis), not the batch mean, not the
+  // folded int64 Shape. The reshaped constant runs at every inference without
+  // the input behind it: a shared site (one tensor every image reads).
+  ASSERT_EQ(names(sites), (std::vector<std::string>{"mm", "add", "relu", "reshape"}));
+  EXPECT_FALSE(sites[0].shared);
+  EXPECT_TRUE(sites[3].shared);
+  EXPECT_EQ(sites[3].elements, shape_num_elements(sites[3].shape));
   const Site& mm = sites[0];
   EXPECT_EQ(mm.kind, SiteKind::kNodeOutput);
   EXPECT_EQ(mm.node, *g.find_node("mm"));
