@@ -95,8 +95,8 @@ UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& se
   const ExperimentSpec& experiment = *setting.spec;
   const std::vector<SettingSite>& sites = setting.group.sites;
 
-  std::vector<Trial> trials =
-      sample_activation_trials(key, experiment.mode, setting.amount, sites, golden.ids);
+  std::vector<Trial> trials = sample_activation_trials(key, experiment.mode, setting.amount, sites,
+                                                       setting.models, golden.ids);
 
   // Groups of trials that share weight bindings: [0] none, then per-image ones.
   struct TrialGroup {

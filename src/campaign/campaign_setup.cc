@@ -80,7 +80,11 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
     return not_found(spec.model.string() + ": model file not found (named in " +
                      spec.source.string() + ")");
   }
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model(spec.model, spec.load));
+  // TensorFlow graphs are pruned to what the fetch needs and fed at the feed.
+  LoadOptions load = spec.load;
+  if (load.feeds.empty() && !spec.feed.empty()) load.feeds = {spec.feed};
+  if (load.fetches.empty() && !spec.fetch.empty()) load.fetches = {spec.fetch};
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model(spec.model, load));
   campaign->graph = graph;
   if (graph->inputs.empty())
     return invalid_argument(spec.model.string() + ": the model has no inputs");

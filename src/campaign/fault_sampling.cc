@@ -51,6 +51,7 @@ std::pair<int, int64_t> locate(const std::vector<SettingSite>& sites,
 
 std::vector<Trial> sample_activation_trials(const UnitKey& unit, ProbabilityMode mode,
                                             double amount, const std::vector<SettingSite>& sites,
+                                            const std::vector<const FaultModel*>& models,
                                             const std::vector<int64_t>& image_ids) {
   std::vector<int> eligible;
   int64_t total_elements = 0;
@@ -85,6 +86,16 @@ std::vector<Trial> sample_activation_trials(const UnitKey& unit, ProbabilityMode
         RandomStream rng(key);
         if (!(rng.next_uniform() < amount)) continue;
         const int64_t elements = sites[s].site.elements;
+        if (models[s]->scope == FaultScope::kTensor && !sites[s].site.shared) {
+          // The whole batch tensor (InjectTF's Zero and Rand): every image's
+          // slice, each from its own part of the stream.
+          const uint64_t first_draw = rng.draws();
+          for (int64_t row = 0; row < rows; ++row) {
+            trials[row].faults.push_back(
+                {s, key, first_draw + (static_cast<uint64_t>(row) << 32), -1});
+          }
+          continue;
+        }
         if (sites[s].site.shared) {
           // One tensor read by the whole batch: every image sees the fault.
           const auto position =

@@ -27,6 +27,7 @@ struct UnitKey {
 // in row order. `amount` is p, or k for exactly-k.
 std::vector<Trial> sample_activation_trials(const UnitKey& unit, ProbabilityMode mode,
                                             double amount, const std::vector<SettingSite>& sites,
+                                            const std::vector<const FaultModel*>& models,
                                             const std::vector<int64_t>& image_ids);
 
 // A weight of the setting corrupted for one repetition (or one image).

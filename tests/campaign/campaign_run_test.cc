@@ -197,6 +197,20 @@ TEST_F(CampaignRun, PerExecutionDrawsOncePerBatch) {
   EXPECT_LE(setting["faulted_inferences"].get<int64_t>(), 12);
 }
 
+TEST_F(CampaignRun, PerExecutionTensorScopeHitsTheWholeBatchTensor) {
+  // InjectTF's Zero: a hit zeroes the node's whole output over the batch.
+  const nlohmann::json summary = run(campaign(branching_campaign(R"(  - name: zero
+    target: {nodes: [relu2]}
+    fault: {model: zero, scope: tensor}
+    probability: 1.0
+    probability_mode: per_execution
+)")),
+                                     "out");
+  const auto& setting = summary["experiments"][0]["settings"][0];
+  EXPECT_EQ(setting["faulted_inferences"].get<int64_t>(), 96);
+  EXPECT_EQ(setting["faults"].get<int64_t>(), 96 * 4 * 8 * 8);  // every element of every image
+}
+
 TEST_F(CampaignRun, LinearFitOverTheSweep) {
   const nlohmann::json summary = run(campaign(branching_campaign(R"(  - name: sweep
     target: {layers: [dense]}
