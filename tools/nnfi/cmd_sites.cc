@@ -7,42 +7,16 @@
 #include <vector>
 
 #include "common.h"
+#include "text_table.h"
 #include "nnfi/fault.h"
 
 namespace nnfi::cli {
 namespace {
 
-using Row = std::vector<std::string>;
+using Row = TableRow;
 
 constexpr SiteKind kAllKinds[] = {SiteKind::kNodeOutput, SiteKind::kLayerOutput, SiteKind::kWeight,
                                   SiteKind::kInput};
-
-// Left-aligned columns two spaces apart, indented by two (as nnfi inspect).
-void print_table(const std::vector<Row>& rows) {
-  std::vector<size_t> widths;
-  for (const Row& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const Row& row : rows) {
-    std::string line = " ";
-    for (size_t c = 0; c < row.size(); ++c) {
-      line += " " + row[c];
-      if (c + 1 < row.size()) line.append(widths[c] - row[c].size() + 1, ' ');
-    }
-    std::cout << line << "\n";
-  }
-}
-
-std::string with_commas(int64_t number) {
-  std::string digits = std::to_string(number);
-  std::string text;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') text += ',';
-    text += digits[i];
-  }
-  return text;
-}
 
 // The batch the sites are planned with: the model's own if fixed, else 1.
 // Every other dimension of every input must be known.
