@@ -70,14 +70,17 @@ std::vector<const GroupData*> groups_with_runs(const ExperimentData& e) {
   return groups;
 }
 
-std::string metric_range(double low, double high, double fault_free) {
+std::pair<double, double> metric_bounds(double low, double high, double fault_free) {
   low = std::min(low, fault_free);
   high = std::max(high, fault_free);
-  if (!std::isfinite(low) || !std::isfinite(high)) return "[0:1.05]";
+  if (!std::isfinite(low) || !std::isfinite(high)) return {0.0, 1.05};
   const double margin = 0.08 * std::max(high - low, 0.02);
-  low = low - margin < 0.1 ? 0.0 : low - margin;
-  high = std::min(high + margin, 1.05);
-  return std::string("[") + gp_number(low) + ":" + gp_number(high) + "]";
+  return {low - margin < 0.1 ? 0.0 : low - margin, std::min(high + margin, 1.05)};
+}
+
+std::string metric_range(double low, double high, double fault_free) {
+  const auto [lo, hi] = metric_bounds(low, high, fault_free);
+  return std::string("[") + gp_number(lo) + ":" + gp_number(hi) + "]";
 }
 
 std::string row_tics(const std::vector<std::string>& labels) {

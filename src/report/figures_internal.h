@@ -31,7 +31,8 @@ bool has_runs(const SettingData& s);
 // Groups with at least one setting that has finished repetitions.
 std::vector<const GroupData*> groups_with_runs(const ExperimentData& e);
 // A value range for the metric that shows `low`..`high` and the fault-free
-// value with a margin, within [0, 1.05]: "[lo:hi]".
+// value with a margin, within [0, 1.05]; as gnuplot's "[lo:hi]".
+std::pair<double, double> metric_bounds(double low, double high, double fault_free);
 std::string metric_range(double low, double high, double fault_free);
 // "set ytics (...)" and yrange: one labelled row per group, row 0 on top.
 std::string row_tics(const std::vector<std::string>& labels);

@@ -122,15 +122,23 @@ void FigureWriter::fits(const ExperimentData& e) {
       high = std::max(high, setting.accuracy.mean + setting.accuracy.std);
     }
   }
-  // Label positions: in order of the line ends, at least 2.5% of the range apart.
+  // Label positions: in order of the line ends, apart by 2.5% of the axis
+  // (less when there are many), pushed up, then down to stay on the axis.
+  const auto [axis_low, axis_high] = metric_bounds(low, high, e.fault_free);
   std::vector<const GroupData*> order = groups;
   std::sort(order.begin(), order.end(), by_end);
-  const double gap = 0.025 * std::max(high - low, 0.02);
+  const double span = axis_high - axis_low;
+  const double gap = std::min(0.025 * span, span / static_cast<double>(order.size() + 1));
   std::map<const GroupData*, double> label_y;
   double previous = -INFINITY;
   for (const GroupData* g : order) {
     previous = std::max(at(g, pmax), previous + gap);
     label_y[g] = previous;
+  }
+  double cap = axis_high - 0.5 * gap;
+  for (auto g = order.rbegin(); g != order.rend(); ++g) {
+    label_y[*g] = std::min(label_y[*g], cap);
+    cap = label_y[*g] - gap;
   }
   std::ostringstream dat;
   dat << "# fit segments: p0 y0 p1 y1 colour label_y label\n";
@@ -157,8 +165,8 @@ void FigureWriter::fits(const ExperimentData& e) {
   gp << "set title "
      << gp_quote(e.name + ": linear fits of " + metric_label(e) + " against " + amount_axis(e) +
                  ", one line per group")
-     << "\nset xrange [" << gp_number(pmin) << ":" << gp_number(pmax) << "]\nset yrange "
-     << metric_range(low, high, e.fault_free)
+     << "\nset xrange [" << gp_number(pmin) << ":" << gp_number(pmax) << "]\nset yrange ["
+     << gp_number(axis_low) << ":" << gp_number(axis_high) << "]"
      << "\nset grid\nset rmargin 9\nset key outside bottom center horizontal font ',9'\n"
      << "set xlabel " << gp_quote(amount_axis(e)) << "\nset ylabel " << gp_quote(metric_label(e))
      << "\nplot " << q

@@ -29,6 +29,7 @@ table.sortable th[data-dir="asc"]::after { content: " \25B2"; }
 table.sortable th[data-dir="desc"]::after { content: " \25BC"; }
 table.facts th { background: #f4f4f4; width: 14em; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+#criticality-table td:nth-child(5) { white-space: nowrap; }
 pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; }
 pre.command { background: #1f2430; color: #e6e6e6; }
 .big { font-size: 1.4em; font-weight: bold; }

@@ -34,6 +34,7 @@ class ReportBrowserTest : public TempDirTest {
  protected:
   void SetUp() override {
     TempDirTest::SetUp();
+    NNFI_REQUIRE_GNUPLOT();
     chromium_ = find_chromium();
     if (chromium_.empty()) {
       GTEST_SKIP() << "SKIPPED: Chromium is not installed (scripts/setup installs the Debian "

@@ -23,6 +23,7 @@ class ReportCliTest : public TempDirTest {
 };
 
 TEST_F(ReportCliTest, WritesTheReportIntoTheResultsFolder) {
+  NNFI_REQUIRE_GNUPLOT();
   const CliResult result = nnfi({"report", results_.string()});
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_NE(result.out.find("report: " + (results_ / "report.html").string()), std::string::npos)
@@ -34,6 +35,7 @@ TEST_F(ReportCliTest, WritesTheReportIntoTheResultsFolder) {
 }
 
 TEST_F(ReportCliTest, OutputFolderNoPngAndNoFigures) {
+  NNFI_REQUIRE_GNUPLOT();
   CliResult result =
       nnfi({"report", results_.string(), "--output", (dir_ / "out").string(), "--no-png"});
   ASSERT_EQ(result.code, 0) << result.err;

@@ -16,6 +16,7 @@ namespace {
 class ReportScaleTest : public TempDirTest {};
 
 TEST_F(ReportScaleTest, FiftyLayersTenProbabilities) {
+  NNFI_REQUIRE_GNUPLOT();
   write_synthetic_store(dir_, 50, 10, 5, 4);
   if (HasFatalFailure()) return;
   const auto start = std::chrono::steady_clock::now();

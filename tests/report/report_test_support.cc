@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -186,6 +187,8 @@ void drop_units(const fs::path& results, int64_t experiment, int64_t repetition,
   sqlite3_free(message);
   sqlite3_close(db);
 }
+
+bool gnuplot_available() { return std::system("gnuplot --version >/dev/null 2>&1") == 0; }
 
 int count_occurrences(const std::string& text, const std::string& needle) {
   int count = 0;

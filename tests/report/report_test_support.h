@@ -29,8 +29,20 @@ void write_synthetic_store(const std::filesystem::path& dir, int layers, int pro
 void drop_units(const std::filesystem::path& results, int64_t experiment, int64_t repetition,
                 int64_t from_batch, int64_t batch_size = 8);
 
+// Whether gnuplot can be run (scripts/setup installs gnuplot-nox).
+bool gnuplot_available();
+
 // Counts <svg elements and id attributes seen twice in an HTML page.
 int count_occurrences(const std::string& text, const std::string& needle);
 std::string first_duplicate_id(const std::string& html);
 
 }  // namespace nnfi::testing
+
+// Skips, loudly, a test that needs figures where gnuplot is missing.
+#define NNFI_REQUIRE_GNUPLOT()                                                         \
+  do {                                                                                 \
+    if (!::nnfi::testing::gnuplot_available()) {                                       \
+      GTEST_SKIP() << "SKIPPED: gnuplot is not installed (scripts/setup installs the " \
+                      "Debian package gnuplot-nox)";                                   \
+    }                                                                                  \
+  } while (0)
