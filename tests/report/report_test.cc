@@ -221,6 +221,45 @@ TEST_F(ReportTest, WithoutGnuplotWritesThePageAndSaysWhy) {
   EXPECT_TRUE(fs::exists(dir_ / "elsewhere" / "figures" / "e0-rows.gp"));
 }
 
+TEST_F(ReportTest, OpTypeGroupsAndFaultCounts) {
+  const fs::path results = run_campaign_text(dir_, R"(model: model.onnx
+data: {spec: "npy:x.npy,y.npy"}
+batch: 8
+experiments:
+  - name: ops
+    target: {ops: each}
+    fault: {model: bitflip, bits: exponent}
+    faults_per_inference: [1, 2]
+    repetitions: 2
+)",
+                                             "ops");
+  ASSERT_FALSE(results.empty());
+  Expected<ReportResult> result = write_report(results);
+  ASSERT_TRUE(result.has_value()) << result.status().message();
+  const std::string html = read_text(result->html);
+  EXPECT_NE(html.find("faults per inference: 1, 2"), std::string::npos);
+  if (gnuplot_available()) {
+    EXPECT_TRUE(has_figure(*result, "e0-accuracy"));
+    EXPECT_TRUE(has_figure(*result, "e0-fits"));
+    EXPECT_TRUE(has_figure(*result, "e0-rows"));
+    EXPECT_NE(read_text(results / "figures" / "e0-accuracy.gp").find("faults per inference k"),
+              std::string::npos);
+  }
+  Expected<ReportTables> tables = read_report_tables(results);
+  ASSERT_TRUE(tables.has_value()) << tables.status().message();
+  const nlohmann::json settings = nlohmann::json::parse(table_to_json(*tables->find("settings")));
+  ASSERT_EQ(settings.size(), 2u * 6);  // Conv, Relu, MaxPool, Flatten, Gemm, Softmax
+  for (const auto& row : settings) {
+    EXPECT_EQ(row["kind"], "op");
+    EXPECT_EQ(row["index"], -1);
+    EXPECT_TRUE(row["probability"] == 1.0 || row["probability"] == 2.0) << row;
+  }
+  // Exponent bits only.
+  for (const auto& row : nlohmann::json::parse(table_to_json(*tables->find("bits")))) {
+    EXPECT_EQ(row["field"], "exponent") << row;
+  }
+}
+
 class ReportRejectTest : public TempDirTest {};
 
 TEST_F(ReportRejectTest, RejectsMissingFolder) {

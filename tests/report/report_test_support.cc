@@ -42,7 +42,7 @@ std::filesystem::path run_small_campaign(const fs::path& dir) {
   }
   EXPECT_TRUE(write_npy(dir / "x.npy", x).is_ok());
   EXPECT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {16})).is_ok());
-  std::ofstream(dir / "campaign.yaml") << R"(model: model.onnx
+  return run_campaign_text(dir, R"(model: model.onnx
 data: {spec: "npy:x.npy,y.npy"}
 seed: 11
 batch: 8
@@ -59,12 +59,18 @@ experiments:
     probability: 1.0
     repetitions: 3
     metric: golden
-)";
-  Expected<CampaignSpec> spec = load_campaign_file(dir / "campaign.yaml");
+)",
+                           "campaign");
+}
+
+std::filesystem::path run_campaign_text(const fs::path& dir, const std::string& yaml,
+                                        const std::string& name) {
+  std::ofstream(dir / (name + ".yaml")) << yaml;
+  Expected<CampaignSpec> spec = load_campaign_file(dir / (name + ".yaml"));
   EXPECT_TRUE(spec.has_value()) << spec.status().message();
   if (!spec.has_value()) return {};
   RunOptions options;
-  options.out_dir = dir / "results";
+  options.out_dir = dir / (name == "campaign" ? std::string("results") : name + "-results");
   options.progress = false;
   const Status status = run_campaign(*spec, options);
   EXPECT_TRUE(status.is_ok()) << status.message();

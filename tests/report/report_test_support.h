@@ -16,6 +16,10 @@ namespace nnfi::testing {
 // repetitions, ground truth) and "criticality" (every layer, p 1, three
 // repetitions, golden), 16 images in batches of 8. Returns dir/results.
 std::filesystem::path run_small_campaign(const std::filesystem::path& dir);
+// Runs `yaml` (written as dir/NAME.yaml; model.onnx, x.npy and y.npy of
+// run_small_campaign are there) into dir/NAME-results and returns that folder.
+std::filesystem::path run_campaign_text(const std::filesystem::path& dir, const std::string& yaml,
+                                        const std::string& name);
 
 // A synthetic store in `dir`: `layers` layer groups (model file missing),
 // experiment 0 sweeps `probabilities` values with `repetitions` repetitions,
