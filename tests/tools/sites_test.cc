@@ -97,3 +97,23 @@ TEST_F(SitesCliTest, RejectsUnknownKind) {
 
 }  // namespace
 }  // namespace nnfi
+
+namespace nnfi {
+namespace {
+
+TEST_F(SitesCliTest, TensorFlowFeedAndFetchPruneTheGraph) {
+  NNFI_REQUIRE_FIXTURES();
+  const std::string model = (testing::fixtures_dir() / "tf/mnist_mlp_frozen_tf1.15.pb").string();
+  SitesRun pruned = nnfi({"sites", model, "--kind", "node", "--feed", "x", "--fetch", "y"});
+  ASSERT_EQ(pruned.code, 0) << pruned.err;
+  // MatMul, AddV2, Relu x2, then MatMul, AddV2, Softmax: the accuracy subgraph is gone.
+  EXPECT_NE(pruned.out.find("totals: 9 node sites (1,182 elements)"), std::string::npos)
+      << pruned.out;
+  EXPECT_EQ(pruned.out.find("ArgMax"), std::string::npos) << pruned.out;
+  SitesRun bad = nnfi({"sites", model, "--fetch", "nowhere"});
+  EXPECT_EQ(bad.code, 1) << bad.err;
+  EXPECT_NE(bad.err.find("nowhere"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace nnfi

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "common.h"
-#include "text_table.h"
 #include "nnfi/fault.h"
+#include "text_table.h"
 
 namespace nnfi::cli {
 namespace {
@@ -121,7 +121,9 @@ void print_json(const SitesOptions& options, const Graph& graph, int64_t batch,
 }  // namespace
 
 Status run_sites(const SitesOptions& options) {
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, load_model_file(options.model));
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph,
+                        load_model_file(options.model, load_options(options.feed, options.fetch,
+                                                                    options.fold_constants)));
   NNFI_ASSIGN_OR_RETURN(std::vector<Shape> shapes, site_input_shapes(*graph));
   const int64_t batch = !shapes.empty() && !shapes[0].empty() ? shapes[0][0] : 1;
   PlanOptions plan_options;
@@ -152,6 +154,11 @@ Command add_sites_command(CLI::App& app) {
       ->check(CLI::IsMember({"node", "layer", "weight", "input", "all"}))
       ->capture_default_str();
   command->add_flag("--json", options->json, "Print one JSON object");
+  command->add_option("--feed", options->feed, "TensorFlow: the placeholder fed the images");
+  command->add_option("--fetch", options->fetch,
+                      "TensorFlow: the tensor fetched (the graph is pruned to what it needs)");
+  command->add_flag("--fold-constants", options->fold_constants,
+                    "TensorFlow: fold float arithmetic on constants (fewer sites)");
   return {command, [options] { return run_sites(*options); }};
 }
 

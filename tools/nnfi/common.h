@@ -51,6 +51,9 @@ struct SitesOptions {
   std::string model;
   std::string kind = "all";  // node, layer, weight, input or all
   bool json = false;
+  std::string feed;             // TensorFlow: the placeholder fed
+  std::string fetch;            // TensorFlow: the tensor fetched (prunes the graph)
+  bool fold_constants = false;  // TensorFlow: fold float arithmetic on constants
 };
 
 // A sub-command: its CLI11 app and what runs when it was the one parsed. Each
