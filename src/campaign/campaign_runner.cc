@@ -308,7 +308,9 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     mark = std::chrono::steady_clock::now();
     std::vector<UnitOutcome> outcomes(work.size());
     if (golden.rows > 0) {
-#pragma omp parallel for schedule(dynamic, 1)
+      // Fewer units than threads: run them one by one and let the kernels use the
+      // threads (inside a parallel region they would run on one).
+#pragma omp parallel for schedule(dynamic, 1) if (work.size() >= static_cast <size_t>(threads))
       for (size_t w = 0; w < work.size(); ++w) {
         const PreparedSetting& setting = campaign.settings[work[w].setting];
         outcomes[w] = run_unit(campaign, setting, work[w].repetition, b, golden, golden_correct,
