@@ -59,7 +59,9 @@ TEST_F(PaperExamples, GtsrbLayerwiseSweepAndCriticality) {
   }
   // The output layer loses accuracy with p.
   for (const auto& fit : sweep["fits"]) {
-    if (fit["group"] == "dense_1") EXPECT_LT(fit["slope"].get<double>(), 0.0);
+    if (fit["group"] == "dense_1") {
+      EXPECT_LT(fit["slope"].get<double>(), 0.0);
+    }
   }
   const auto& criticality = summary["experiments"][1];
   EXPECT_EQ(criticality["metric"], "golden");
