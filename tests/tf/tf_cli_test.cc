@@ -1,11 +1,10 @@
 // The nnfi program on TensorFlow graphs: --feed/--fetch reach the importer
 // (pruning), --fold-constants is reported by inspect and eval, and both
 // frozen fixtures reach their reference accuracies through `nnfi eval`.
-#include <sys/wait.h>
-
 #include <string>
 #include <vector>
 
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 #include "tf/tf_test_builder.h"
 
@@ -13,33 +12,13 @@ namespace nnfi {
 namespace {
 
 using testing::tf_files::contains;
-using testing::tf_files::read_bytes;
 using testing::tf_files::TempDir;
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& text) {
-  std::string result = "'";
-  for (char c : text) result += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return result + "'";
-}
+using RunResult = testing::CliResult;
 
 RunResult nnfi(const std::vector<std::string>& args) {
   static TempDir dir;
-  std::string command = quoted(NNFI_BINARY_PATH);
-  for (const std::string& arg : args) command.append(" ").append(quoted(arg));
-  command.append(" >").append(quoted((dir / "stdout").string()));
-  command.append(" 2>").append(quoted((dir / "stderr").string()));
-  const int status = std::system(command.c_str());
-  RunResult result;
-  if (WIFEXITED(status)) result.code = WEXITSTATUS(status);
-  result.out = read_bytes(dir / "stdout");
-  result.err = read_bytes(dir / "stderr");
-  return result;
+  return testing::run_nnfi(args, dir.path());
 }
 
 std::string fixture(const std::string& relative) {
