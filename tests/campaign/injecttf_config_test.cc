@@ -422,7 +422,8 @@ Graph graph_with_ops(const std::vector<std::pair<OpType, std::string>>& ops) {
   Graph graph;
   for (const auto& [op, source] : ops) {
     Node node;
-    node.name = "n" + std::to_string(graph.nodes.size());
+    node.name = std::string("n").append(
+        std::to_string(graph.nodes.size()));  // not "n" + ...: GCC 12 -Wrestrict
     node.op = op;
     node.source_op = source;
     graph.nodes.push_back(node);
