@@ -29,8 +29,7 @@ Expected<std::shared_ptr<Graph>> load_onnx(const std::filesystem::path& path, co
   return import_onnx(path);
 }
 
-Expected<std::shared_ptr<Graph>> load_keras(const std::filesystem::path& path,
-                                            const LoadOptions&) {
+Expected<std::shared_ptr<Graph>> load_keras(const std::filesystem::path& path, const LoadOptions&) {
   return import_keras(path);
 }
 

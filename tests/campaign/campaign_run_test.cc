@@ -3,13 +3,11 @@
 // depend on threads or batch size, p = 0 is the golden run, the share of
 // faulted inferences follows p, and a changed campaign is refused.
 #include <gtest/gtest.h>
-
-#include "campaign/campaign_test_support.h"
-
 #include <sqlite3.h>
 
-#include "campaign/summary.h"
+#include "campaign/campaign_test_support.h"
 #include "campaign/statistics.h"
+#include "campaign/summary.h"
 
 namespace nnfi::testing {
 namespace {
@@ -118,8 +116,8 @@ TEST_F(CampaignRun, SameSeedSameSummaryForAnyThreadsAndBatch) {
   one_thread.threads = 1;
   RunOptions two_threads;
   two_threads.threads = 2;
-  const nlohmann::json batch1 = run(campaign(branching_campaign(experiments, 1), "b1.yaml"), "b1",
-                                    one_thread);
+  const nlohmann::json batch1 =
+      run(campaign(branching_campaign(experiments, 1), "b1.yaml"), "b1", one_thread);
   const nlohmann::json batch32 =
       run(campaign(branching_campaign(experiments, 32), "b32.yaml"), "b32", two_threads);
   const nlohmann::json batch32_one =
@@ -339,8 +337,8 @@ TEST_F(CampaignRun, AFaultInASharedTensorReachesEveryImageOfTheBatch) {
 TEST_F(CampaignRun, CachedPrefixAgreesWithNaiveOnTheFashionCnn) {
   const std::string data = fashion_data_spec();
   if (data.empty()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const CampaignSpec spec = campaign("model: " + fashion_model_path() + "\ndata: {spec: \"" +
-                                     data + "\", limit: 64}\nseed: 3\nbatch: 32\n" +
+  const CampaignSpec spec = campaign("model: " + fashion_model_path() + "\ndata: {spec: \"" + data +
+                                     "\", limit: 64}\nseed: 3\nbatch: 32\n" +
                                      R"(experiments:
   - name: layers
     target: {layers: each}

@@ -69,8 +69,7 @@ TEST(CampaignConfig, ParsesEveryPart) {
   EXPECT_EQ(exponent.mode, ProbabilityMode::kExactCount);
   EXPECT_EQ(exponent.fault_counts, (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(exponent.injections[0].target.names, (std::vector<std::string>{"class:Conv2D"}));
-  EXPECT_EQ(exponent.injections[0].fault.bits,
-            (std::vector<int>{23, 24, 25, 26, 27, 28, 29, 30}));
+  EXPECT_EQ(exponent.injections[0].fault.bits, (std::vector<int>{23, 24, 25, 26, 27, 28, 29, 30}));
   EXPECT_EQ(exponent.injections[0].fault.count, 2);
 
   const ExperimentSpec& together = spec.experiments[2];

@@ -45,7 +45,8 @@ CliResult run_nnfi(const std::vector<std::string>& args, const std::filesystem::
   }
   if (result.err.rfind("nnfi: error: ", 0) != 0 ||
       std::count(result.err.begin(), result.err.end(), '\n') != 1) {
-    return ::testing::AssertionFailure() << "expected one 'nnfi: error: ' line, got: " << result.err;
+    return ::testing::AssertionFailure()
+           << "expected one 'nnfi: error: ' line, got: " << result.err;
   }
   for (const std::string& text : expected) {
     if (result.err.find(text) == std::string::npos) {

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/temp_files.h"
-#include "support/cli_runner.h"
 #include "nnfi/data.h"
+#include "support/cli_runner.h"
 #include "support/test_support.h"
 
 namespace nnfi {

@@ -85,13 +85,14 @@ TEST_F(RunCli, KilledRunResumesToTheSameSummary) {
     const int null = open("/dev/null", O_WRONLY);
     dup2(null, STDOUT_FILENO);
     dup2(null, STDERR_FILENO);
-    execl(NNFI_BINARY_PATH, NNFI_BINARY_PATH, "run", campaign.c_str(), "--out",
-          killed.c_str(), "-q", static_cast<char*>(nullptr));
+    execl(NNFI_BINARY_PATH, NNFI_BINARY_PATH, "run", campaign.c_str(), "--out", killed.c_str(),
+          "-q", static_cast<char*>(nullptr));
     _exit(127);
   }
   // Kill it once a few batches are in, i.e. in the middle of a later one.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (batches_done(killed / "results.sqlite") < 3 && std::chrono::steady_clock::now() < deadline) {
+  while (batches_done(killed / "results.sqlite") < 3 &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   kill(child, SIGKILL);
@@ -153,9 +154,9 @@ TEST_F(RunCli, UsageErrors) {
   EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--engine", "turbo"}), 2, {"--engine"}));
   EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--resize", "30x30"}), 1,
                            {"has its own data section", "only --data, --limit and --offset"}));
-  EXPECT_TRUE(is_cli_error(nnfi({"run", campaign, "--data", "idx:a,b", "--out",
-                                 path("out").string()}),
-                           1, {"no such file"}));
+  EXPECT_TRUE(
+      is_cli_error(nnfi({"run", campaign, "--data", "idx:a,b", "--out", path("out").string()}), 1,
+                   {"no such file"}));
 }
 
 }  // namespace

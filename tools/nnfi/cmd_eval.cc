@@ -73,7 +73,8 @@ Expected<std::unique_ptr<Dataset>> open_for_feed(const Graph& graph, const std::
     if (dataset.status().message().find("model input") == std::string::npos) {
       return dataset.status();
     }
-    if (first_error.is_ok()) first_error = dataset.status().with_context("input '" + value.name + "'");
+    if (first_error.is_ok())
+      first_error = dataset.status().with_context("input '" + value.name + "'");
   }
   if (first_error.is_ok()) return invalid_argument("the model has no input to feed images to");
   return first_error;
@@ -81,10 +82,9 @@ Expected<std::unique_ptr<Dataset>> open_for_feed(const Graph& graph, const std::
 
 Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
   NNFI_ASSIGN_OR_RETURN(DatasetOptions data, dataset_options_from_flags(flags));
-  NNFI_ASSIGN_OR_RETURN(
-      std::shared_ptr<Graph> graph,
-      load_model_file(options.model,
-                      load_options(options.feed, options.fetch, options.fold_constants)));
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph,
+                        load_model_file(options.model, load_options(options.feed, options.fetch,
+                                                                    options.fold_constants)));
   // The fetch first: its class count lets the data set check labels (with file and line) at open.
   ValueId fetch_id = kNoValue;
   if (!options.fetch.empty()) {
@@ -141,8 +141,8 @@ Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
   };
 
   const int64_t total = dataset->size();
-  const int64_t step = runner->fixed_batch() > 0 ? std::max(options.batch, runner->fixed_batch())
-                                                 : options.batch;
+  const int64_t step =
+      runner->fixed_batch() > 0 ? std::max(options.batch, runner->fixed_batch()) : options.batch;
   for (int64_t first = 0; first < total; first += step) {
     auto read_start = Clock::now();
     NNFI_ASSIGN_OR_RETURN(DataBatch current, dataset->read(first, std::min(step, total - first)));
@@ -157,8 +157,7 @@ Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
     batch = &current;
     const auto kept = static_cast<int64_t>(current.ids.size());
     auto run_start = Clock::now();
-    NNFI_RETURN_IF_ERROR(
-        runner->run(dataset->example_shape(), kept, options.batch, fill, consume));
+    NNFI_RETURN_IF_ERROR(runner->run(dataset->example_shape(), kept, options.batch, fill, consume));
     run_seconds += seconds_since(run_start);
     evaluated += kept;
   }
@@ -173,8 +172,11 @@ Status run_eval_with_data(const EvalOptions& options, const DataFlags& flags) {
   const double accuracy = static_cast<double>(correct) / static_cast<double>(evaluated);
   const double top5 = static_cast<double>(correct5) / static_cast<double>(evaluated);
   if (options.json) {
-    nlohmann::json result = {{"accuracy", accuracy}, {"images", evaluated}, {"correct", correct},
-                             {"skipped", skipped},   {"selected", total}};
+    nlohmann::json result = {{"accuracy", accuracy},
+                             {"images", evaluated},
+                             {"correct", correct},
+                             {"skipped", skipped},
+                             {"selected", total}};
     if (classes >= 5) result["top5"] = top5;
     if (!graph->metadata.empty()) result["model_metadata"] = graph->metadata;
     std::cout << result.dump() << "\n";

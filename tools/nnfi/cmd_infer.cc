@@ -45,10 +45,9 @@ Expected<Tensor> as_batch(const Tensor& input, const Value& feed, const std::str
 }  // namespace
 
 Status run_infer(const InferOptions& options) {
-  NNFI_ASSIGN_OR_RETURN(
-      std::shared_ptr<Graph> graph,
-      load_model_file(options.model,
-                      load_options(options.feed, options.fetch, options.fold_constants)));
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph,
+                        load_model_file(options.model, load_options(options.feed, options.fetch,
+                                                                    options.fold_constants)));
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchRunner> runner,
                         BatchRunner::create(graph, options.feed, options.fetch));
   NNFI_ASSIGN_OR_RETURN(Tensor input, read_npy(options.input));

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "common.h"
-#include "text_table.h"
 #include "nnfi/dataset.h"
+#include "text_table.h"
 
 namespace nnfi::cli {
 namespace {

@@ -51,12 +51,8 @@ int main(int argc, char** argv) {
 
   // One line per sub-command, in the order `nnfi --help` lists them.
   const std::vector<cli::Command> commands = {
-      cli::add_inspect_command(app),
-      cli::add_infer_command(app),
-      cli::add_eval_command(app),
-      cli::add_sites_command(app),
-      cli::add_run_command(app),
-      cli::add_replay_command(app),
+      cli::add_inspect_command(app), cli::add_infer_command(app), cli::add_eval_command(app),
+      cli::add_sites_command(app),   cli::add_run_command(app),   cli::add_replay_command(app),
       cli::add_report_command(app),
   };
 
