@@ -317,10 +317,8 @@ Status parse_fault(const YamlNode& node, FaultModel& fault) {
   return Status::ok();
 }
 
-Status parse_injection(const YamlNode& node, InjectionSpec& injection) {
-  NNFI_RETURN_IF_ERROR(node.check_keys({"target", "fault", "duration"}));
-  if (!node.has("target")) return node.error("missing 'target'");
-  if (!node.has("fault")) return node.error("missing 'fault'");
+// target, fault and duration of an injection, from an experiment or a `faults` entry.
+Status parse_injection_fields(const YamlNode& node, InjectionSpec& injection) {
   NNFI_RETURN_IF_ERROR(parse_target(node.child("target"), injection.target));
   NNFI_RETURN_IF_ERROR(parse_fault(node.child("fault"), injection.fault));
   if (node.has("duration")) {
@@ -330,6 +328,13 @@ Status parse_injection(const YamlNode& node, InjectionSpec& injection) {
                                                         : WeightFaultDuration::kRepetition;
   }
   return Status::ok();
+}
+
+Status parse_injection(const YamlNode& node, InjectionSpec& injection) {
+  NNFI_RETURN_IF_ERROR(node.check_keys({"target", "fault", "duration"}));
+  if (!node.has("target")) return node.error("missing 'target'");
+  if (!node.has("fault")) return node.error("missing 'fault'");
+  return parse_injection_fields(node, injection);
 }
 
 Status parse_experiment(const YamlNode& node, ExperimentSpec& experiment) {
@@ -357,14 +362,7 @@ Status parse_experiment(const YamlNode& node, ExperimentSpec& experiment) {
     if (!node.has("target")) return node.error("missing 'target' (or 'faults')");
     if (!node.has("fault")) return node.error("missing 'fault' (or 'faults')");
     InjectionSpec injection;
-    NNFI_RETURN_IF_ERROR(parse_target(node.child("target"), injection.target));
-    NNFI_RETURN_IF_ERROR(parse_fault(node.child("fault"), injection.fault));
-    if (node.has("duration")) {
-      NNFI_ASSIGN_OR_RETURN(std::string duration,
-                            node.child("duration").as_choice({"repetition", "inference"}));
-      injection.weight_duration = duration == "inference" ? WeightFaultDuration::kInference
-                                                          : WeightFaultDuration::kRepetition;
-    }
+    NNFI_RETURN_IF_ERROR(parse_injection_fields(node, injection));
     experiment.injections.push_back(std::move(injection));
   }
   const bool has_p = node.has("probability");
