@@ -142,18 +142,9 @@ WeightFault corrupt_weight(int s, const FaultModel& model, const Plan& plan, Val
   WeightFault fault;
   fault.site = s;
   fault.corrupted = plan.constant_value(value)->clone();
-  TensorView view{fault.corrupted.raw_data(), fault.corrupted.dtype(),
-                  fault.corrupted.num_elements()};
-  int64_t offset = 0;
-  if (fixed_element >= 0) {
-    offset = fixed_element;
-    view.data = static_cast<char*>(view.data) + dtype_size(view.dtype) * offset;
-    view.elements = 1;
-  }
-  for (ElementFault element : inject_fault(model, view, rng)) {
-    element.element += offset;
-    fault.faults.push_back(element);
-  }
+  const TensorView view{fault.corrupted.raw_data(), fault.corrupted.dtype(),
+                        fault.corrupted.num_elements()};
+  fault.faults = inject_fault_at(model, view, fixed_element, rng);
   return fault;
 }
 
@@ -181,11 +172,9 @@ std::vector<WeightFault> sample_repetition_weight_faults(
       if (existing == result.end()) {
         result.push_back(corrupt_weight(s, *models[s], plan, sites[s].site.value, rng, element));
       } else {
-        TensorView view{static_cast<char*>(existing->corrupted.raw_data()) +
-                            dtype_size(existing->corrupted.dtype()) * element,
-                        existing->corrupted.dtype(), 1};
-        for (ElementFault fault : inject_fault(*models[s], view, rng)) {
-          fault.element += element;
+        const TensorView view{existing->corrupted.raw_data(), existing->corrupted.dtype(),
+                              existing->corrupted.num_elements()};
+        for (const ElementFault& fault : inject_fault_at(*models[s], view, element, rng)) {
           existing->faults.push_back(fault);
         }
       }

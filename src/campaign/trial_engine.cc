@@ -67,16 +67,9 @@ class InjectionHook : public Hook {
       Trial& trial = trials_[t];
       for (const PendingFault& pending : trial.faults) {
         if (pending.site != s) continue;
-        TensorView view = row_view(tensor, rows_, t);
-        int64_t offset = 0;
-        if (pending.fixed_element >= 0 && pending.fixed_element < view.elements) {
-          offset = pending.fixed_element;
-          view.data = static_cast<char*>(view.data) + dtype_size(view.dtype) * offset;
-          view.elements = 1;
-        }
         RandomStream rng(pending.key, pending.first_draw);
-        for (ElementFault fault : inject_fault(*models_[s], view, rng)) {
-          fault.element += offset;
+        for (const ElementFault& fault :
+             inject_fault_at(*models_[s], row_view(tensor, rows_, t), pending.fixed_element, rng)) {
           trial.applied.push_back({s, fault});
         }
       }
@@ -94,16 +87,10 @@ class InjectionHook : public Hook {
     std::vector<AppliedFault> applied;
     for (const PendingFault& pending : trials_[0].faults) {
       if (pending.site != s) continue;
-      TensorView view{tensor.raw_data(), tensor.dtype(), tensor.num_elements()};
-      int64_t offset = 0;
-      if (pending.fixed_element >= 0 && pending.fixed_element < view.elements) {
-        offset = pending.fixed_element;
-        view.data = static_cast<char*>(view.data) + dtype_size(view.dtype) * offset;
-        view.elements = 1;
-      }
+      const TensorView view{tensor.raw_data(), tensor.dtype(), tensor.num_elements()};
       RandomStream rng(pending.key, pending.first_draw);
-      for (ElementFault fault : inject_fault(*models_[s], view, rng)) {
-        fault.element += offset;
+      for (const ElementFault& fault :
+           inject_fault_at(*models_[s], view, pending.fixed_element, rng)) {
         applied.push_back({s, fault});
       }
     }
@@ -215,6 +202,16 @@ ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& si
   }
   resume.last_use[fetch] = static_cast<int32_t>(resume.nodes.size());
   return resume;
+}
+
+std::vector<ElementFault> inject_fault_at(const FaultModel& model, TensorView view,
+                                          int64_t fixed_element, RandomStream& rng) {
+  if (fixed_element < 0 || fixed_element >= view.elements) return inject_fault(model, view, rng);
+  const TensorView one{static_cast<char*>(view.data) + dtype_size(view.dtype) * fixed_element,
+                       view.dtype, 1};
+  std::vector<ElementFault> faults = inject_fault(model, one, rng);
+  for (ElementFault& fault : faults) fault.element += fixed_element;
+  return faults;
 }
 
 int64_t top1_index(const float* scores, int64_t classes) {

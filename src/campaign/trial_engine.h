@@ -105,6 +105,12 @@ struct ResumePlan {
 ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
                             ValueId fetch);
 
+// inject_fault on `view`, or, when fixed_element lies inside it, on that one
+// element (exactly-k placements, per-execution hits); elements are reported
+// as indices into `view`.
+std::vector<ElementFault> inject_fault_at(const FaultModel& model, TensorView view,
+                                          int64_t fixed_element, RandomStream& rng);
+
 // Index of the largest element, the first of equals; a NaN wins (numpy's argmax).
 int64_t top1_index(const float* scores, int64_t classes);
 
