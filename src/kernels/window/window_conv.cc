@@ -1,0 +1,126 @@
+// WindowConv: weight packing, the choice between the AVX-512 and the portable
+// path, and the portable path itself. Both paths compute every output
+// element with the sequence fixed in window_kernels.h (taps kh, kw, c in
+// order, padding taps skipped, true fused multiply-adds from 0, then one
+// rounded add of the bias), so they agree bit for bit with each other and
+// with themselves on any window.
+#include <atomic>
+
+#include "kernels/window/window_internal.h"
+#include "kernels/window/window_kernels.h"
+
+namespace nnfi::kernels::window {
+namespace {
+
+std::atomic<bool> force_portable{false};
+
+}  // namespace
+
+void force_portable_window_kernels(bool portable) { force_portable.store(portable); }
+
+bool window_kernels_use_avx512() { return !force_portable.load() && internal::cpu_has_avx512(); }
+
+namespace internal {
+
+bool cpu_has_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return has;
+#else
+  return false;
+#endif
+}
+
+// One output pixel of the generic (non-depthwise) case: out_per_group
+// accumulators per group, taps in (kh, kw, c) order.
+void run_conv_portable(const ConvArgs& a) {
+  const ConvGeometry& g = *a.geometry;
+  const PackedLayout& p = *a.layout;
+  const WindowAxis& rows = g.rows;
+  const WindowAxis& cols = g.cols;
+  const int64_t in_c = g.in_channels;
+  const int64_t out_c = g.out_channels;
+  const int64_t in_cols = a.in.cols();
+  const int64_t kw_count = cols.kernel;
+  for (int64_t oh = a.out.row_begin; oh < a.out.row_end; ++oh) {
+    int64_t kh_lo = 0;
+    int64_t kh_hi = 0;
+    tap_range(rows, oh, &kh_lo, &kh_hi);
+    for (int64_t ow = a.out.col_begin; ow < a.out.col_end; ++ow) {
+      int64_t kw_lo = 0;
+      int64_t kw_hi = 0;
+      tap_range(cols, ow, &kw_lo, &kw_hi);
+      float* y = a.output + ((oh - a.out.row_begin) * a.out.cols() + ow - a.out.col_begin) * out_c;
+      // Accumulate in the output row itself: one float per element, as the
+      // contract's acc.
+      for (int64_t o = 0; o < out_c; ++o) y[o] = 0.0f;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+        const int64_t ih = rows.window_start(oh) + kh * rows.dilation;
+        for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+          const int64_t iw = cols.window_start(ow) + kw * cols.dilation;
+          const float* x = a.input + ((ih - a.in.row_begin) * in_cols + iw - a.in.col_begin) * in_c;
+          const int64_t tap = kh * kw_count + kw;
+          if (p.depthwise) {
+            const float* w = a.packed + tap * p.out_padded;
+            for (int64_t o = 0; o < out_c; ++o) y[o] = fma_ordered(x[o], w[o], y[o]);
+            continue;
+          }
+          for (int64_t grp = 0; grp < g.group; ++grp) {
+            float* y_group = y + grp * p.out_per_group;
+            const float* x_group = x + grp * p.in_per_group;
+            for (int64_t chunk = 0; chunk * kChunkVectors * kLanes < p.out_per_group; ++chunk) {
+              const int64_t width = p.chunk_width(chunk);
+              const int64_t o0 = chunk * kChunkVectors * kLanes;
+              const int64_t o1 = std::min(p.out_per_group, o0 + width);
+              const float* w = a.packed + p.chunk_offset(grp, chunk) + tap * p.in_per_group * width;
+              for (int64_t c = 0; c < p.in_per_group; ++c) {
+                const float xv = x_group[c];
+                const float* wc = w + c * width - o0;
+                for (int64_t o = o0; o < o1; ++o) y_group[o] = fma_ordered(xv, wc[o], y_group[o]);
+              }
+            }
+          }
+        }
+      }
+      if (a.bias != nullptr) {
+        for (int64_t o = 0; o < out_c; ++o) y[o] = add_ordered(y[o], a.bias[o]);
+      }
+    }
+  }
+}
+
+}  // namespace internal
+
+WindowConv::WindowConv(const ConvGeometry& geometry, const float* weights, const float* bias)
+    : geometry_(geometry) {
+  const internal::PackedLayout p = internal::PackedLayout::of(geometry);
+  packed_.assign(static_cast<size_t>(p.total_floats(geometry.group)), 0.0f);
+  for (int64_t o = 0; o < geometry.out_channels; ++o) {
+    const int64_t grp = o / p.out_per_group;
+    const int64_t o_local = o % p.out_per_group;
+    for (int64_t c = 0; c < p.in_per_group; ++c) {
+      for (int64_t tap = 0; tap < p.taps; ++tap) {
+        const float value = weights[(o * p.in_per_group + c) * p.taps + tap];
+        packed_[static_cast<size_t>(p.index(grp, o_local, c, tap))] = value;
+      }
+    }
+  }
+  has_bias_ = bias != nullptr;
+  if (has_bias_) bias_.assign(bias, bias + geometry.out_channels);
+}
+
+WindowConv::~WindowConv() = default;
+
+void WindowConv::run(const float* input, const Window& in, const Window& out, float* output) const {
+  if (out.empty()) return;
+  const internal::PackedLayout p = internal::PackedLayout::of(geometry_);
+  const internal::ConvArgs args{
+      &geometry_, &p, packed_.data(), has_bias_ ? bias_.data() : nullptr, input, in, out, output};
+  if (window_kernels_use_avx512()) {
+    internal::run_conv_avx512(args);
+  } else {
+    internal::run_conv_portable(args);
+  }
+}
+
+}  // namespace nnfi::kernels::window
