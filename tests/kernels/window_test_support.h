@@ -38,11 +38,13 @@ inline OpCase random_conv(std::mt19937& engine, uint32_t seed, int64_t batch = -
   OpCase c;
   if (batch < 0) batch = pick(engine, 0, 1) == 0 ? 1 : 3;
   int64_t group = 1;
-  int64_t in_channels = pick(engine, 1, 12);
-  int64_t out_channels = pick(engine, 1, 40);
+  // Sometimes wide: several 64-channel chunks and a masked tail vector.
+  const bool wide = pick(engine, 0, 3) == 0;
+  int64_t in_channels = pick(engine, 1, wide ? 40 : 12);
+  int64_t out_channels = pick(engine, 1, wide ? 150 : 40);
   switch (pick(engine, 0, 3)) {
     case 0:  // depthwise, channel multiplier 1 or 2
-      group = in_channels = pick(engine, 2, 40);
+      group = in_channels = pick(engine, 2, wide ? 140 : 40);
       out_channels = group * pick(engine, 1, 2);
       break;
     case 1:

@@ -5,6 +5,7 @@
 // rounded add of the bias), so they agree bit for bit with each other and
 // with themselves on any window.
 #include <atomic>
+#include <cstdint>
 
 #include "kernels/window/window_internal.h"
 #include "kernels/window/window_kernels.h"
@@ -28,6 +29,42 @@ bool cpu_has_avx512() {
   return has;
 #else
   return false;
+#endif
+}
+
+namespace {
+
+float quiet(float value) {
+  uint32_t bits = 0;
+  __builtin_memcpy(&bits, &value, sizeof(bits));
+  bits |= 0x00400000u;
+  __builtin_memcpy(&value, &bits, sizeof(bits));
+  return value;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("fma"))) float fma231(float x, float w, float acc) {
+  __asm__("vfmadd231ss %2, %1, %0" : "+x"(acc) : "x"(w), "x"(x));
+  return acc;
+}
+#endif
+
+}  // namespace
+
+float fma_with_nan(float x, float w, float acc) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool has_fma = __builtin_cpu_supports("fma");
+  if (has_fma) return fma231(x, w, acc);
+#endif
+  return quiet(w != w ? w : (x != x ? x : acc));  // no FMA unit, hence no AVX-512 path
+}
+
+float add_with_nan(float acc, float b) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __asm__("addss %1, %0" : "+x"(acc) : "x"(b));  // acc first, as vaddps acc, acc, b
+  return acc;
+#else
+  return quiet(acc != acc ? acc : b);
 #endif
 }
 

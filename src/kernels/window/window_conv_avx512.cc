@@ -1,8 +1,321 @@
-// The AVX-512 path of WindowConv::run (not written yet: the portable path).
+// The AVX-512 path of WindowConv::run, chosen at run time where the CPU has
+// AVX-512F (window_conv.cc). Compiled with target attributes, so the rest of
+// the library stays baseline x86-64 and CMakeLists needs nothing.
+//
+// Generic conv: output channels of a group in 16-lane vectors (masked tail);
+// a register block of P output pixels of one row x V channel vectors; inner
+// loop over the group's input channels with a broadcast of x and one fma per
+// accumulator. Depthwise: vectors over channels, P pixels x V vectors.
+// Pixels whose taps do not all land inside the input are blocked only with
+// pixels whose valid tap ranges are the same, so every element sees exactly
+// the portable path's sequence: taps kh, kw, c in order, padding skipped,
+// acc = fma(x, w, acc) from 0, then acc + bias. The fma and the bias add are
+// inline assembly with a fixed operand order (window_internal.h: NaN
+// propagation), so every register-blocked variant gives the same bits.
+#include <immintrin.h>
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
 #include "kernels/window/window_internal.h"
 
-namespace nnfi::kernels::window::internal {
+#define NNFI_AVX512 __attribute__((target("avx512f,fma")))
+#define NNFI_AVX512_INLINE __attribute__((target("avx512f,fma"), always_inline)) inline
 
-void run_conv_avx512(const ConvArgs& args) { run_conv_portable(args); }
+namespace nnfi::kernels::window::internal {
+namespace {
+
+// acc = x * w + acc, NaN priority acc, w, x (Intel operand order acc, w, x).
+NNFI_AVX512_INLINE void fma_fixed(__m512& acc, __m512 w, __m512 x) {
+  __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(w), "v"(x));
+}
+
+// acc + b, NaN priority acc, b.
+NNFI_AVX512_INLINE __m512 add_fixed(__m512 acc, __m512 b) {
+  __m512 out;
+  __asm__("vaddps %2, %1, %0" : "=v"(out) : "v"(acc), "v"(b));
+  return out;
+}
+
+NNFI_AVX512_INLINE __mmask16 lanes_mask(int64_t lanes) {
+  return lanes >= kLanes ? static_cast<__mmask16>(0xffff)
+                         : static_cast<__mmask16>((1u << lanes) - 1u);
+}
+
+// One register block of the generic path: P pixels of a row x V vectors of
+// output channels, over taps [kh_lo, kh_hi) x [kw_lo, kw_hi) shared by all
+// P pixels.
+struct BlockArgs {
+  const float* x;   // input at pixel 0, tap (kh_lo, kw_lo), channel 0 of the group
+  int64_t x_pixel;  // floats between consecutive pixels (stride * C)
+  int64_t x_kh;     // floats between consecutive kh taps (dilation rows)
+  int64_t x_kw;     // floats between consecutive kw taps
+  int64_t kh_count;
+  int64_t kw_count;
+  int64_t channels;    // input channels of the group
+  const float* w;      // packed weights at tap (kh_lo, kw_lo), c 0, first vector
+  int64_t w_c;         // floats between consecutive c (chunk width)
+  int64_t w_kw;        // floats between consecutive kw taps
+  int64_t w_kh;        // floats between consecutive kh taps
+  const float* bias;   // at the first vector's channel, or nullptr
+  float* y;            // output at pixel 0, first vector's channel
+  int64_t y_pixel;     // floats between consecutive output pixels
+  int64_t last_lanes;  // valid lanes of the last vector (1..16)
+};
+
+template <int P, int V>
+NNFI_AVX512 void conv_block(const BlockArgs& a) {
+  __m512 acc[P][V];
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < a.kh_count; ++i) {
+    const float* x_row = a.x + i * a.x_kh;
+    const float* w_row = a.w + i * a.w_kh;
+    for (int64_t j = 0; j < a.kw_count; ++j) {
+      const float* x_tap = x_row + j * a.x_kw;
+      const float* w_tap = w_row + j * a.w_kw;
+      for (int64_t c = 0; c < a.channels; ++c) {
+        const float* wc = w_tap + c * a.w_c;
+        __m512 w[V];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) w[v] = _mm512_loadu_ps(wc + v * kLanes);
+#pragma GCC unroll 16
+        for (int p = 0; p < P; ++p) {
+          const __m512 xb = _mm512_set1_ps(x_tap[p * a.x_pixel + c]);
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v) fma_fixed(acc[p][v], w[v], xb);
+        }
+      }
+    }
+  }
+  const __mmask16 tail = lanes_mask(a.last_lanes);
+  __m512 b[V];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; ++v) {
+    const __mmask16 m = v == V - 1 ? tail : static_cast<__mmask16>(0xffff);
+    b[v] = a.bias != nullptr ? _mm512_maskz_loadu_ps(m, a.bias + v * kLanes) : _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int p = 0; p < P; ++p) {
+    float* y = a.y + p * a.y_pixel;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const __m512 out = a.bias != nullptr ? add_fixed(acc[p][v], b[v]) : acc[p][v];
+      if (v == V - 1) {
+        _mm512_mask_storeu_ps(y + v * kLanes, tail, out);
+      } else {
+        _mm512_storeu_ps(y + v * kLanes, out);
+      }
+    }
+  }
+}
+
+// Largest pixel block per vector count: P * V accumulators within 32 registers.
+constexpr int kMaxPixels[5] = {0, 16, 12, 8, 6};
+
+using BlockFn = void (*)(const BlockArgs&);
+
+template <int V, int... P>
+constexpr std::array<BlockFn, sizeof...(P)> block_table(std::integer_sequence<int, P...>) {
+  return {&conv_block<P + 1, V>...};
+}
+
+const BlockFn* blocks_for(int v) {
+  static constexpr auto k1 = block_table<1>(std::make_integer_sequence<int, kMaxPixels[1]>());
+  static constexpr auto k2 = block_table<2>(std::make_integer_sequence<int, kMaxPixels[2]>());
+  static constexpr auto k3 = block_table<3>(std::make_integer_sequence<int, kMaxPixels[3]>());
+  static constexpr auto k4 = block_table<4>(std::make_integer_sequence<int, kMaxPixels[4]>());
+  switch (v) {
+    case 1: return k1.data();
+    case 2: return k2.data();
+    case 3: return k3.data();
+    default: return k4.data();
+  }
+}
+
+// Generic conv, pixels [ow0, ow1) of output row oh, all with kw taps [kw_lo, kw_hi).
+void conv_run(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_lo, int64_t kh_hi,
+              int64_t ow0, int64_t ow1, int64_t kw_lo, int64_t kw_hi) {
+  const ConvGeometry& g = *a.geometry;
+  const WindowAxis& rows = g.rows;
+  const WindowAxis& cols = g.cols;
+  const int64_t in_c = g.in_channels;
+  const int64_t ih = rows.window_start(oh) + kh_lo * rows.dilation;
+  const int64_t iw = cols.window_start(ow0) + kw_lo * cols.dilation;
+  BlockArgs b;
+  b.x_pixel = cols.stride * in_c;
+  b.x_kh = rows.dilation * a.in.cols() * in_c;
+  b.x_kw = cols.dilation * in_c;
+  b.kh_count = kh_hi - kh_lo;
+  b.kw_count = kw_hi - kw_lo;
+  b.channels = p.in_per_group;
+  b.y_pixel = g.out_channels;
+  const float* x_pixel0 =
+      a.input + ((ih - a.in.row_begin) * a.in.cols() + iw - a.in.col_begin) * in_c;
+  float* y_pixel0 =
+      a.output + ((oh - a.out.row_begin) * a.out.cols() + ow0 - a.out.col_begin) * g.out_channels;
+  const int64_t chunk_floats = kChunkVectors * kLanes;
+  for (int64_t grp = 0; grp < g.group; ++grp) {
+    for (int64_t chunk = 0; chunk * chunk_floats < p.out_per_group; ++chunk) {
+      const int64_t width = p.chunk_width(chunk);
+      b.w_c = width;
+      b.w_kw = p.in_per_group * width;
+      b.w_kh = cols.kernel * b.w_kw;
+      const int64_t o_first = chunk * chunk_floats;  // within the group
+      const int64_t o_count = std::min(chunk_floats, p.out_per_group - o_first);
+      const int v = static_cast<int>((o_count + kLanes - 1) / kLanes);
+      b.w = a.packed + p.chunk_offset(grp, chunk) + (kh_lo * cols.kernel + kw_lo) * b.w_kw;
+      b.bias = a.bias != nullptr ? a.bias + grp * p.out_per_group + o_first : nullptr;
+      b.last_lanes = o_count - (v - 1) * kLanes;
+      const BlockFn* table = blocks_for(v);
+      const int64_t max_pixels = kMaxPixels[v];
+      for (int64_t ow = ow0; ow < ow1; ow += max_pixels) {
+        const int64_t n = std::min(max_pixels, ow1 - ow);
+        b.x = x_pixel0 + (ow - ow0) * b.x_pixel + grp * p.in_per_group;
+        b.y = y_pixel0 + (ow - ow0) * g.out_channels + grp * p.out_per_group + o_first;
+        table[n - 1](b);
+      }
+    }
+  }
+}
+
+// Depthwise: P pixels x V channel vectors; x loads masked on the channel tail.
+struct DepthwiseArgs {
+  const float* x;  // input at pixel 0, tap (kh_lo, kw_lo), first channel of the block
+  int64_t x_pixel, x_kh, x_kw, kh_count, kw_count;
+  const float* w;  // packed at tap (kh_lo, kw_lo), first channel
+  int64_t w_kw, w_kh;
+  const float* bias;
+  float* y;
+  int64_t y_pixel;
+  int64_t last_lanes;
+};
+
+template <int P, int V>
+NNFI_AVX512 void depthwise_block(const DepthwiseArgs& a) {
+  const __mmask16 tail = lanes_mask(a.last_lanes);
+  __m512 acc[P][V];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < a.kh_count; ++i) {
+    for (int64_t j = 0; j < a.kw_count; ++j) {
+      const float* x_tap = a.x + i * a.x_kh + j * a.x_kw;
+      const float* w_tap = a.w + i * a.w_kh + j * a.w_kw;
+      __m512 w[V];
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) w[v] = _mm512_loadu_ps(w_tap + v * kLanes);
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) {
+          const float* x = x_tap + p * a.x_pixel + v * kLanes;
+          const __m512 xv = v == V - 1 ? _mm512_maskz_loadu_ps(tail, x) : _mm512_loadu_ps(x);
+          fma_fixed(acc[p][v], w[v], xv);
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const __mmask16 m = v == V - 1 ? tail : static_cast<__mmask16>(0xffff);
+      __m512 out = acc[p][v];
+      if (a.bias != nullptr) out = add_fixed(out, _mm512_maskz_loadu_ps(m, a.bias + v * kLanes));
+      _mm512_mask_storeu_ps(a.y + p * a.y_pixel + v * kLanes, m, out);
+    }
+  }
+}
+
+constexpr int kDepthwisePixels = 4;
+constexpr int kDepthwiseVectors = 4;
+
+template <int V, int... P>
+constexpr std::array<void (*)(const DepthwiseArgs&), sizeof...(P)> depthwise_table(
+    std::integer_sequence<int, P...>) {
+  return {&depthwise_block<P + 1, V>...};
+}
+
+void depthwise_run(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_lo,
+                   int64_t kh_hi, int64_t ow0, int64_t ow1, int64_t kw_lo, int64_t kw_hi) {
+  using Fn = void (*)(const DepthwiseArgs&);
+  static constexpr auto kTables = std::array<std::array<Fn, kDepthwisePixels>, kDepthwiseVectors>{
+      depthwise_table<1>(std::make_integer_sequence<int, kDepthwisePixels>()),
+      depthwise_table<2>(std::make_integer_sequence<int, kDepthwisePixels>()),
+      depthwise_table<3>(std::make_integer_sequence<int, kDepthwisePixels>()),
+      depthwise_table<4>(std::make_integer_sequence<int, kDepthwisePixels>())};
+  const ConvGeometry& g = *a.geometry;
+  const WindowAxis& rows = g.rows;
+  const WindowAxis& cols = g.cols;
+  const int64_t ch = g.in_channels;
+  const int64_t ih = rows.window_start(oh) + kh_lo * rows.dilation;
+  const int64_t iw = cols.window_start(ow0) + kw_lo * cols.dilation;
+  DepthwiseArgs d;
+  d.x_pixel = cols.stride * ch;
+  d.x_kh = rows.dilation * a.in.cols() * ch;
+  d.x_kw = cols.dilation * ch;
+  d.kh_count = kh_hi - kh_lo;
+  d.kw_count = kw_hi - kw_lo;
+  d.w_kw = p.out_padded;
+  d.w_kh = cols.kernel * p.out_padded;
+  d.y_pixel = ch;
+  const float* x0 = a.input + ((ih - a.in.row_begin) * a.in.cols() + iw - a.in.col_begin) * ch;
+  float* y0 = a.output + ((oh - a.out.row_begin) * a.out.cols() + ow0 - a.out.col_begin) * ch;
+  const float* w0 = a.packed + (kh_lo * cols.kernel + kw_lo) * p.out_padded;
+  const int64_t block_channels = kDepthwiseVectors * kLanes;
+  for (int64_t c0 = 0; c0 < ch; c0 += block_channels) {
+    const int64_t count = std::min(block_channels, ch - c0);
+    const int v = static_cast<int>((count + kLanes - 1) / kLanes);
+    d.last_lanes = count - (v - 1) * kLanes;
+    d.w = w0 + c0;
+    d.bias = a.bias != nullptr ? a.bias + c0 : nullptr;
+    for (int64_t ow = ow0; ow < ow1; ow += kDepthwisePixels) {
+      const int64_t n = std::min<int64_t>(kDepthwisePixels, ow1 - ow);
+      d.x = x0 + (ow - ow0) * d.x_pixel + c0;
+      d.y = y0 + (ow - ow0) * ch + c0;
+      kTables[v - 1][n - 1](d);
+    }
+  }
+}
+
+}  // namespace
+
+void run_conv_avx512(const ConvArgs& a) {
+  const ConvGeometry& g = *a.geometry;
+  const PackedLayout& p = *a.layout;
+  for (int64_t oh = a.out.row_begin; oh < a.out.row_end; ++oh) {
+    int64_t kh_lo = 0;
+    int64_t kh_hi = 0;
+    tap_range(g.rows, oh, &kh_lo, &kh_hi);
+    // Runs of pixels with the same valid kw taps (the interior is one run).
+    int64_t ow = a.out.col_begin;
+    while (ow < a.out.col_end) {
+      int64_t kw_lo = 0;
+      int64_t kw_hi = 0;
+      tap_range(g.cols, ow, &kw_lo, &kw_hi);
+      int64_t end = ow + 1;
+      while (end < a.out.col_end) {
+        int64_t lo = 0;
+        int64_t hi = 0;
+        tap_range(g.cols, end, &lo, &hi);
+        if (lo != kw_lo || hi != kw_hi) break;
+        ++end;
+      }
+      if (p.depthwise) {
+        depthwise_run(a, p, oh, kh_lo, kh_hi, ow, end, kw_lo, kw_hi);
+      } else {
+        conv_run(a, p, oh, kh_lo, kh_hi, ow, end, kw_lo, kw_hi);
+      }
+      ow = end;
+    }
+  }
+}
 
 }  // namespace nnfi::kernels::window::internal

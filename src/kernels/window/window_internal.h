@@ -81,29 +81,24 @@ struct PackedLayout {
 };
 
 // NaN propagation, pinned. Where several operands of an fma (or of the bias
-// add) are NaN, IEEE 754 leaves open which one the result carries, and x86
-// picks by instruction operand position, which a compiler may permute. The
-// AVX-512 path pins the form (vfmadd231ps acc, w, x; vaddps acc, acc, b:
-// priority acc, then w, then x; acc, then b) with inline assembly, and the
-// portable path follows the same priority here, so both paths and every
-// register-blocked variant give the same NaN bits.
-inline float quiet_nan(float value) {
-  uint32_t bits = 0;
-  __builtin_memcpy(&bits, &value, sizeof(bits));
-  bits |= 0x00400000u;
-  __builtin_memcpy(&value, &bits, sizeof(bits));
-  return value;
-}
+// add) are NaN, IEEE 754 leaves open which one the result carries; x86 CPUs
+// decide by operand role or position, and not all vendors alike (measured on
+// AMD Zen 4: w, then x, then acc for vfmadd231ps acc, w, x). The AVX-512 path
+// pins one instruction form with inline assembly (vfmadd231ps acc, w, x;
+// vaddps acc, acc, b), so every register-blocked variant gives the same
+// bits; the portable path sends every fma or add that meets a NaN through
+// the same instruction form (scalar) where the CPU has it, so both paths
+// agree bit for bit, NaN payloads and signs included.
+float fma_with_nan(float x, float w, float acc);
+float add_with_nan(float acc, float b);
 
 inline float fma_ordered(float x, float w, float acc) {
-  if (__builtin_expect(acc != acc || w != w || x != x, 0)) {
-    return quiet_nan(acc != acc ? acc : (w != w ? w : x));
-  }
+  if (__builtin_expect(acc != acc || w != w || x != x, 0)) return fma_with_nan(x, w, acc);
   return __builtin_fmaf(x, w, acc);
 }
 
 inline float add_ordered(float acc, float b) {
-  if (__builtin_expect(acc != acc || b != b, 0)) return quiet_nan(acc != acc ? acc : b);
+  if (__builtin_expect(acc != acc || b != b, 0)) return add_with_nan(acc, b);
   return acc + b;
 }
 

@@ -1,0 +1,185 @@
+// Full-tensor Conv: window kernels (AVX-512 and portable path) vs the oneDNN
+// fast kernel vs the reference kernel, on VGG16-like and GTSRB CNN layers, at
+// 1 and 2 threads; and the time of one small output window. Plain std::chrono
+// with medians of repeated runs (the machine is shared and noisy).
+//
+//   nnfi_window_bench [--reps N] [--portable] [--reference] [--layers SUBSTRING]
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel.h"
+#include "kernels/window/window_kernels.h"
+#include "nnfi/tensor.h"
+
+namespace {
+
+using nnfi::DType;
+using nnfi::Node;
+using nnfi::OpType;
+using nnfi::Shape;
+using nnfi::Tensor;
+namespace kernels = nnfi::kernels;
+namespace window = nnfi::kernels::window;
+
+struct Layer {
+  const char* name;
+  int64_t height, width, in_channels, out_channels, kernel;
+  bool same;  // pads (k-1)/2, else VALID
+};
+
+Tensor random_tensor(const Shape& shape, uint32_t seed) {
+  Tensor t(DType::kFloat32, shape);
+  float* data = t.data<float>();
+  uint32_t state = seed * 2654435761u + 1;
+  for (int64_t i = 0; i < t.num_elements(); ++i) {
+    state = state * 1664525u + 1013904223u;
+    data[i] = static_cast<float>(state >> 8) / static_cast<float>(1 << 24) - 0.5f;
+  }
+  return t;
+}
+
+// One Conv node with its tensors, ready for any kernel.
+struct ConvSetup {
+  Node node;
+  Tensor x, w, b, y;
+  std::vector<kernels::TensorInfo> inputs;
+  std::vector<kernels::TensorInfo> outputs;
+
+  ConvSetup(const Layer& l, int64_t batch, bool channels_last) {
+    node.name = l.name;
+    node.op = OpType::kConv;
+    node.inputs = {0, 1, 2};
+    node.outputs = {3};
+    node.attributes.set("channels_last", static_cast<int64_t>(channels_last));
+    const int64_t pad = l.same ? (l.kernel - 1) / 2 : 0;
+    node.attributes.set("pads", std::vector<int64_t>{pad, pad, pad, pad});
+    x = random_tensor(channels_last ? Shape{batch, l.height, l.width, l.in_channels}
+                                    : Shape{batch, l.in_channels, l.height, l.width},
+                      1);
+    w = random_tensor({l.out_channels, l.in_channels, l.kernel, l.kernel}, 2);
+    b = random_tensor({l.out_channels}, 3);
+    inputs = {
+        {x.dtype(), x.shape(), nullptr}, {w.dtype(), w.shape(), &w}, {b.dtype(), b.shape(), &b}};
+    outputs.resize(1);
+    kernels::PrepareContext context{node, inputs, outputs};
+    nnfi::Status status = kernels::op_def(OpType::kConv).prepare(context);
+    if (!status.is_ok()) std::fprintf(stderr, "prepare: %s\n", status.message().c_str());
+    y = Tensor(DType::kFloat32, outputs[0].shape);
+  }
+
+  void eval(kernels::FastKernel* kernel) {
+    const Tensor* in[3] = {&x, &w, &b};
+    Tensor* out[1] = {&y};
+    kernels::EvalContext context{node, in, out};
+    nnfi::Status status = kernel != nullptr ? kernel->eval(context)
+                                            : kernels::op_def(OpType::kConv).reference(context);
+    if (!status.is_ok()) std::fprintf(stderr, "eval: %s\n", status.message().c_str());
+  }
+};
+
+template <typename F>
+double median_ms(int reps, const F& f) {
+  f();  // warm-up (scratch, caches)
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    const auto t1 = std::chrono::steady_clock::now();
+    times.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 9;
+  bool portable = false;
+  bool reference = false;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--reps" && i + 1 < argc) reps = std::atoi(argv[++i]);
+    if (arg == "--portable") portable = true;
+    if (arg == "--reference") reference = true;
+    if (arg == "--layers" && i + 1 < argc) only = argv[++i];
+  }
+  const Layer layers[] = {
+      {"vgg 56x56x256->256 3x3", 56, 56, 256, 256, 3, true},
+      {"vgg 28x28x512->512 3x3", 28, 28, 512, 512, 3, true},
+      {"vgg 14x14x512->512 3x3", 14, 14, 512, 512, 3, true},
+      {"gtsrb 32x32x3->32 3x3", 32, 32, 3, 32, 3, false},
+      {"gtsrb 30x30x32->32 3x3", 30, 30, 32, 32, 3, false},
+      {"gtsrb 15x15x32->64 3x3", 15, 15, 32, 64, 3, false},
+  };
+  const int64_t batch = 2;
+  std::printf("batch %lld, median of %d runs, ms per batch; AVX-512 path: %s\n",
+              static_cast<long long>(batch), reps,
+              window::window_kernels_use_avx512() ? "yes" : "no");
+  std::printf("%-26s %-6s %3s %10s %10s %10s %8s\n", "layer", "layout", "thr", "window",
+              portable ? "portable" : "-", "oneDNN", "win/dnn");
+  for (const Layer& l : layers) {
+    if (!only.empty() && std::string(l.name).find(only) == std::string::npos) continue;
+    for (bool channels_last : {true, false}) {
+      ConvSetup s(l, batch, channels_last);
+      auto win = window::create_window_kernel(s.node, s.inputs, s.outputs);
+      auto dnn = kernels::fast_kernel_factory(OpType::kConv)(s.node, s.inputs, s.outputs);
+      for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        const double t_win = median_ms(reps, [&] { s.eval(win.get()); });
+        double t_port = 0;
+        if (portable) {
+          window::force_portable_window_kernels(true);
+          t_port = median_ms(std::max(1, reps / 3), [&] { s.eval(win.get()); });
+          window::force_portable_window_kernels(false);
+        }
+        const double t_dnn = median_ms(reps, [&] { s.eval(dnn.get()); });
+        std::printf("%-26s %-6s %3d %10.3f %10.3f %10.3f %8.2f\n", l.name,
+                    channels_last ? "nhwc" : "nchw", threads, t_win, t_port, t_dnn, t_win / t_dnn);
+        if (reference) {
+          const double t_ref = median_ms(std::max(1, reps / 3), [&] { s.eval(nullptr); });
+          std::printf("%-26s %-6s %3d reference %10.3f\n", l.name, channels_last ? "nhwc" : "nchw",
+                      threads, t_ref);
+        }
+      }
+    }
+  }
+  // One small window: 7x7 outputs of the 28x28x512->512 conv, one image, one thread.
+  {
+    const Layer& l = layers[1];
+    window::ConvGeometry g;
+    g.in_channels = l.in_channels;
+    g.out_channels = l.out_channels;
+    g.rows = kernels::WindowAxis{l.height, 3, 1, 1, 1, 1, l.height};
+    g.cols = g.rows;
+    const Tensor w = random_tensor({l.out_channels, l.in_channels, 3, 3}, 2);
+    const Tensor b = random_tensor({l.out_channels}, 3);
+    window::WindowConv conv(g, w.data<float>(), b.data<float>());
+    const Tensor x = random_tensor({l.height, l.width, l.in_channels}, 1);
+    const window::Window out{10, 17, 10, 17};
+    const window::Window in = window::input_window(g.rows, g.cols, out);
+    std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels));
+    for (int64_t r = in.row_begin; r < in.row_end; ++r) {
+      std::memcpy(&x_in[(r - in.row_begin) * in.cols() * l.in_channels],
+                  x.data<float>() + (r * l.width + in.col_begin) * l.in_channels,
+                  in.cols() * l.in_channels * sizeof(float));
+    }
+    std::vector<float> y(static_cast<size_t>(out.area() * l.out_channels));
+    const double t = median_ms(reps * 5, [&] { conv.run(x_in.data(), in, out, y.data()); });
+    std::vector<float> full(static_cast<size_t>(l.height * l.width * l.out_channels));
+    const window::Window all{0, l.height, 0, l.width};
+    const double t_full =
+        median_ms(reps, [&] { conv.run(x.data<float>(), all, all, full.data()); });
+    std::printf("7x7 window of 28x28x512->512 (1 image, 1 thread): %.3f ms; full image %.3f ms\n",
+                t, t_full);
+  }
+  return 0;
+}
