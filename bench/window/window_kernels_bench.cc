@@ -84,6 +84,43 @@ struct ConvSetup {
   }
 };
 
+// One MaxPool / AveragePool node with its tensors.
+struct PoolSetup {
+  Node node;
+  Tensor x, y;
+  std::vector<kernels::TensorInfo> inputs;
+  std::vector<kernels::TensorInfo> outputs;
+
+  PoolSetup(OpType op, int64_t size, int64_t channels, int64_t kernel, int64_t stride, int64_t pad,
+            int64_t batch, bool channels_last) {
+    node.name = "pool";
+    node.op = op;
+    node.inputs = {0};
+    node.outputs = {1};
+    node.attributes.set("channels_last", static_cast<int64_t>(channels_last));
+    node.attributes.set("kernel_shape", std::vector<int64_t>{kernel, kernel});
+    node.attributes.set("strides", std::vector<int64_t>{stride, stride});
+    node.attributes.set("pads", std::vector<int64_t>{pad, pad, pad, pad});
+    x = random_tensor(
+        channels_last ? Shape{batch, size, size, channels} : Shape{batch, channels, size, size}, 1);
+    inputs = {{x.dtype(), x.shape(), nullptr}};
+    outputs.resize(1);
+    kernels::PrepareContext context{node, inputs, outputs};
+    nnfi::Status status = kernels::op_def(op).prepare(context);
+    if (!status.is_ok()) std::fprintf(stderr, "prepare: %s\n", status.message().c_str());
+    y = Tensor(DType::kFloat32, outputs[0].shape);
+  }
+
+  void eval(kernels::FastKernel* kernel) {
+    const Tensor* in[1] = {&x};
+    Tensor* out[1] = {&y};
+    kernels::EvalContext context{node, in, out};
+    nnfi::Status status =
+        kernel != nullptr ? kernel->eval(context) : kernels::op_def(node.op).reference(context);
+    if (!status.is_ok()) std::fprintf(stderr, "eval: %s\n", status.message().c_str());
+  }
+};
+
 template <typename F>
 double median_ms(int reps, const F& f) {
   f();  // warm-up (scratch, caches)
@@ -149,6 +186,37 @@ int main(int argc, char** argv) {
           std::printf("%-26s %-6s %3d reference %10.3f\n", l.name, channels_last ? "nhwc" : "nchw",
                       threads, t_ref);
         }
+      }
+    }
+  }
+  // Pools: window kernels vs the registered fast kernels vs the reference.
+  struct PoolCase {
+    const char* name;
+    OpType op;
+    int64_t size, channels, kernel, stride, pad;
+  };
+  const PoolCase pools[] = {
+      {"vgg maxpool 112x112x64 2x2/2", OpType::kMaxPool, 112, 64, 2, 2, 0},
+      {"vgg maxpool 28x28x512 2x2/2", OpType::kMaxPool, 28, 512, 2, 2, 0},
+      {"gtsrb maxpool 30x30x32 2x2/2", OpType::kMaxPool, 30, 32, 2, 2, 0},
+      {"avgpool 28x28x256 3x3/1 p1", OpType::kAveragePool, 28, 256, 3, 1, 1},
+  };
+  std::printf("%-30s %-6s %3s %10s %10s %10s\n", "pool", "layout", "thr", "window", "fast",
+              "reference");
+  for (const PoolCase& c : pools) {
+    if (!only.empty() && std::string(c.name).find(only) == std::string::npos) continue;
+    for (bool channels_last : {true, false}) {
+      PoolSetup s(c.op, c.size, c.channels, c.kernel, c.stride, c.pad, batch, channels_last);
+      auto win = window::create_window_kernel(s.node, s.inputs, s.outputs);
+      kernels::FastKernelFactory factory = kernels::fast_kernel_factory(c.op);
+      auto fast = factory != nullptr ? factory(s.node, s.inputs, s.outputs) : nullptr;
+      for (int threads : {1, 2}) {
+        omp_set_num_threads(threads);
+        const double t_win = median_ms(reps, [&] { s.eval(win.get()); });
+        const double t_fast = fast ? median_ms(reps, [&] { s.eval(fast.get()); }) : 0.0;
+        const double t_ref = median_ms(std::max(1, reps / 3), [&] { s.eval(nullptr); });
+        std::printf("%-30s %-6s %3d %10.3f %10.3f %10.3f\n", c.name,
+                    channels_last ? "nhwc" : "nchw", threads, t_win, t_fast, t_ref);
       }
     }
   }

@@ -5,6 +5,7 @@
 // whatever the split, so results do not depend on batch or thread count.
 // Channels-first tensors are transposed per unit (just the input rows the
 // unit reads) into thread-local channels-last scratch and back.
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -26,8 +27,8 @@ float* scratch(int slot, size_t floats) {
 }
 
 // dst[j * dst_stride + i] = src[i * src_stride + j] for i < rows, j < cols.
-void transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
-               int64_t dst_stride) {
+void transpose_portable(const float* src, int64_t src_stride, int64_t rows, int64_t cols,
+                        float* dst, int64_t dst_stride) {
   constexpr int64_t kBlock = 16;
   for (int64_t i0 = 0; i0 < rows; i0 += kBlock) {
     const int64_t i1 = std::min(rows, i0 + kBlock);
@@ -37,6 +38,35 @@ void transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols,
         for (int64_t j = j0; j < j1; ++j) dst[j * dst_stride + i] = src[i * src_stride + j];
       }
     }
+  }
+}
+
+// The same with 16-lane gathers down the columns of src (exact copies).
+__attribute__((target("avx512f"))) void transpose_avx512(const float* src, int64_t src_stride,
+                                                         int64_t rows, int64_t cols, float* dst,
+                                                         int64_t dst_stride) {
+  const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i offsets =
+      _mm512_mullo_epi32(lanes, _mm512_set1_epi32(static_cast<int>(src_stride)));
+  for (int64_t i0 = 0; i0 < rows; i0 += 16) {
+    const int64_t n = std::min<int64_t>(16, rows - i0);
+    const __mmask16 mask = static_cast<__mmask16>(n == 16 ? 0xffff : (1u << n) - 1u);
+    const float* column = src + i0 * src_stride;
+    for (int64_t j = 0; j < cols; ++j) {
+      const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, offsets, column + j, 4);
+      _mm512_mask_storeu_ps(dst + j * dst_stride + i0, mask, v);
+    }
+  }
+}
+
+void transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
+               int64_t dst_stride) {
+  // Gather offsets are 32-bit: 15 rows of src_stride must fit.
+  static const bool avx512 = internal::cpu_has_avx512();
+  if (avx512 && src_stride <= (int64_t{1} << 31) / 16) {
+    transpose_avx512(src, src_stride, rows, cols, dst, dst_stride);
+  } else {
+    transpose_portable(src, src_stride, rows, cols, dst, dst_stride);
   }
 }
 
