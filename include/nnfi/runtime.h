@@ -30,6 +30,12 @@ struct PlanOptions {
   // weights when the plan is made; reference kernels read them at every run,
   // so a weight swapped in with Executor::bind_value (a weight fault) is seen.
   std::vector<NodeId> reference_nodes;
+  // Use the position-invariant window kernels (src/kernels/window) for the
+  // Conv and pool nodes they cover, before any other fast kernel: each output
+  // element is then computed the same way whatever part of the tensor is
+  // computed, so a campaign can recompute only the window a fault reaches
+  // (reference_nodes still take precedence).
+  bool window_kernels = false;
 };
 
 class Plan {
@@ -47,6 +53,8 @@ class Plan {
   // Folded nodes (shape arithmetic on constants) never run.
   bool node_folded(NodeId node) const { return node_folded_[node]; }
   bool node_uses_fast_kernel(NodeId node) const { return fast_kernels_[node] != nullptr; }
+  // The node runs a window kernel (PlanOptions::window_kernels).
+  bool node_uses_window_kernel(NodeId node) const { return window_kernel_nodes_[node]; }
   // The constant or plan-time folded value, or nullptr.
   const Tensor* constant_value(ValueId value) const;
 
@@ -65,6 +73,7 @@ class Plan {
   std::vector<Shape> value_shapes_;
   std::vector<Tensor> folded_;
   std::vector<bool> node_folded_;
+  std::vector<bool> window_kernel_nodes_;
   std::vector<std::unique_ptr<kernels::FastKernel>> fast_kernels_;
   std::vector<std::vector<NodeId>> consumers_;  // per value
 };

@@ -251,7 +251,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   std::vector<std::unique_ptr<TrialEngine>> engines;
   for (int t = 0; t < threads; ++t) {
     engines.push_back(std::make_unique<TrialEngine>(*campaign.trial_plans, campaign.trial_rows,
-                                                    campaign.batched));
+                                                    campaign.batched, campaign.regions.get()));
   }
   std::map<int64_t, std::unique_ptr<Executor>> golden_executors;
 
@@ -348,7 +348,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   progress.finish();
   // Where this invocation's time went (a resumed run reports its own part).
   timing.total = seconds_since(run_start);
-  const nlohmann::json timing_json = {
+  nlohmann::json timing_json = {
       {"seconds", timing.total},
       {"read_seconds", timing.read},
       {"golden_seconds", timing.golden},
@@ -359,6 +359,23 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
        timing.trials > 0 ? static_cast<double>(timing.faulty_inferences) / timing.trials : 0.0},
       {"engine", engine_name(options.engine)},
       {"threads", threads}};
+  TrialEngine::Counters window;
+  for (const auto& engine : engines) {
+    window.window_trials += engine->counters().window_trials;
+    window.window_masked += engine->counters().window_masked;
+    window.batched_trials += engine->counters().batched_trials;
+    window.window_seconds += engine->counters().window_seconds;
+    window.batched_seconds += engine->counters().batched_seconds;
+  }
+  if (window.window_trials > 0) {
+    // The cached engine's two phases (region_trials.h): trials recomputed
+    // window by window, those masked there, those that went on batched.
+    timing_json["window_phase"] = {{"trials", window.window_trials},
+                                   {"masked", window.window_masked},
+                                   {"batched", window.batched_trials},
+                                   {"window_seconds", window.window_seconds},
+                                   {"batched_seconds", window.batched_seconds}};
+  }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));
   }

@@ -177,9 +177,16 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
   }
   PlanOptions plan_options;
   plan_options.reference_nodes.assign(weight_consumers.begin(), weight_consumers.end());
+  // Every engine (naive included) computes conv and pools with the window
+  // kernels, so windowed recomputes, golden runs and full re-runs agree bit
+  // for bit.
+  plan_options.window_kernels = true;
   campaign->trial_plans =
       std::make_unique<PlanCache>(graph, campaign->feed_index, sample_shape, plan_options);
   NNFI_ASSIGN_OR_RETURN(campaign->plan_for_weights, campaign->trial_plans->get(1));
+  if (engine == Engine::kCachedPrefix) {
+    campaign->regions = std::make_unique<RegionModel>(*campaign->plan_for_weights);
+  }
   // Which values follow the batch: their first axis is 1 at batch 1 and 2 at
   // batch 2. A model with a fixed batch only ever runs one size, where every
   // value is copied whole.
@@ -205,7 +212,8 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
     int64_t setting_index = 0;
     for (const SiteGroup& group : groups_per_experiment[e]) {
       const ResumePlan resume =
-          make_resume_plan(*campaign->plan_for_weights, group.sites, engine, campaign->fetch);
+          make_resume_plan(*campaign->plan_for_weights, group.sites, engine, campaign->fetch,
+                           campaign->regions.get());
       for (double amount : amounts) {
         PreparedSetting setting;
         setting.experiment = static_cast<int64_t>(e);

@@ -36,6 +36,7 @@ struct PreparedCampaign {
   std::unique_ptr<Dataset> dataset;
   std::unique_ptr<PlanCache> trial_plans;
   std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes
+  std::unique_ptr<RegionModel> regions;          // the cached engine's window recompute
   int64_t batch = 32;  // images per golden run (the model's own where it fixes it)
   int64_t trial_rows = 1;
   std::vector<char> batched;  // per value: has the batch as first axis (TrialEngine)

@@ -1,6 +1,10 @@
 #include "campaign/trial_engine.h"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -150,9 +154,11 @@ Expected<int64_t> PlanCache::bytes_per_image() {
 }
 
 ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
-                            ValueId fetch) {
+                            ValueId fetch, const RegionModel* regions) {
   const Graph& graph = plan.graph();
+  static std::atomic<uint64_t> next_id{1};
   ResumePlan resume;
+  resume.id = next_id++;
   std::set<NodeId> observed;
   std::vector<ValueId> changed;
   std::vector<NodeId> producers;
@@ -201,6 +207,15 @@ ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& si
     if (observed.count(node)) resume.last_observed = static_cast<int32_t>(i);
   }
   resume.last_use[fetch] = static_cast<int32_t>(resume.nodes.size());
+  // Windows need activation sites with a batch axis: weight faults change
+  // every output position, shared tensors every image.
+  resume.use_regions = resume.stop_when_masked && regions != nullptr && !sites.empty();
+  for (const SettingSite& setting_site : sites) {
+    const Site& site = setting_site.site;
+    if (site.shared || (site.kind != SiteKind::kNodeOutput && site.kind != SiteKind::kLayerOutput)) {
+      resume.use_regions = false;
+    }
+  }
   return resume;
 }
 
@@ -328,29 +343,18 @@ Status TrialEngine::copy_golden(ValueId value, Executor& executor, const GoldenB
 }
 
 Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& golden,
-                                     const ResumePlan& resume,
-                                     const std::vector<SettingSite>& sites,
-                                     const std::vector<WeightBinding>& bindings, Trial* trials,
+                                     const ResumePlan& resume, size_t start,
+                                     const std::vector<ValueId>& changed, Trial* trials,
                                      int64_t count) {
   const Plan& plan = executor.plan();
   const Graph& graph = plan.graph();
   dirty_.assign(graph.values.size(), 0);
-  std::vector<ValueId> live;  // differing values that a later node still reads
-  for (const WeightBinding& binding : bindings) {
-    dirty_[binding.value] = 1;
-    live.push_back(binding.value);
-  }
-  for (const SettingSite& site : sites) {
-    if (site.site.kind != SiteKind::kInput) continue;
-    if (!equals_golden(site.site.value, executor, golden, trials, count)) {
-      dirty_[site.site.value] = 1;
-      live.push_back(site.site.value);
-    }
-  }
+  std::vector<ValueId> live = changed;  // differing values that a later node still reads
+  for (ValueId value : changed) dirty_[value] = 1;
   const auto is_observed = [&](NodeId node) {
     return std::binary_search(resume.observed.begin(), resume.observed.end(), node);
   };
-  for (size_t i = 0; i < resume.nodes.size(); ++i) {
+  for (size_t i = start; i < resume.nodes.size(); ++i) {
     const auto position = static_cast<int32_t>(i);
     if (live.empty() && position > resume.last_observed) {
       // Nothing differs any more: the rest of the network computes golden values.
@@ -382,11 +386,38 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
   return Status::ok();
 }
 
+TrialEngine::~TrialEngine() = default;
+
+const std::vector<ValueId>& TrialEngine::tail_frontier(const Plan& plan, const ResumePlan& resume,
+                                                       int32_t stop, ValueId fetch) {
+  auto found = tail_frontiers_.find({resume.id, stop});
+  if (found != tail_frontiers_.end()) return found->second;
+  const Graph& graph = plan.graph();
+  std::vector<char> produced(graph.values.size(), 0);
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId output : graph.nodes[resume.nodes[i]].outputs) produced[output] = 1;
+  }
+  std::set<ValueId> frontier;
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
+      if (input == kNoValue || produced[input] || plan.constant_value(input) != nullptr) continue;
+      frontier.insert(input);
+    }
+  }
+  // The fetch is read at the end whatever the nodes are.
+  if (!produced[fetch] && plan.constant_value(fetch) == nullptr) frontier.insert(fetch);
+  std::vector<ValueId> values(frontier.begin(), frontier.end());
+  return tail_frontiers_[{resume.id, stop}] = std::move(values);
+}
+
 Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
                               const std::vector<SettingSite>& sites,
                               const std::vector<const FaultModel*>& models,
                               const std::vector<WeightBinding>& bindings, Trial* trials,
                               int64_t count) {
+  if (resume.use_regions && regions_ != nullptr && bindings.empty()) {
+    return run_chunk_regions(golden, resume, sites, models, trials, count);
+  }
   // The smallest power of two that holds the chunk (fewer plans, less waste).
   int64_t rows = 1;
   while (rows < count) rows *= 2;
@@ -401,24 +432,32 @@ Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resum
   InjectionHook hook(sites, models, resume, trials, count, rows);
   hook.set_graph(&graph);
   // Input sites: corrupt the copied input rows before anything runs.
+  std::vector<ValueId> changed;
   for (size_t s = 0; s < sites.size(); ++s) {
-    if (sites[s].site.kind == SiteKind::kInput) {
-      hook.inject_site(static_cast<int>(s), executor->value(sites[s].site.value));
-    }
+    if (sites[s].site.kind != SiteKind::kInput) continue;
+    const ValueId value = sites[s].site.value;
+    hook.inject_site(static_cast<int>(s), executor->value(value));
+    if (!equals_golden(value, *executor, golden, trials, count)) changed.push_back(value);
   }
   for (const WeightBinding& binding : bindings) {
     NNFI_RETURN_IF_ERROR(executor->bind_value(binding.value, binding.tensor));
+    changed.push_back(binding.value);
   }
   executor->clear_hooks();
   executor->add_hook(&hook);
   Status status = resume.stop_when_masked
-                      ? run_until_masked(*executor, golden, resume, sites, bindings, trials, count)
+                      ? run_until_masked(*executor, golden, resume, 0, changed, trials, count)
                       : executor->run_nodes(resume.nodes);
   executor->clear_hooks();
   for (const WeightBinding& binding : bindings) executor->unbind_value(binding.value);
   NNFI_RETURN_IF_ERROR(status);
+  score(*executor, golden, trials, count);
+  return Status::ok();
+}
 
-  const Tensor& output = executor->value(golden.fetch);
+void TrialEngine::score(const Executor& executor, const GoldenBatch& golden, Trial* trials,
+                        int64_t count) const {
+  const Tensor& output = executor.value(golden.fetch);
   const Tensor& golden_output = golden.executor->value(golden.fetch);
   const int64_t classes = golden.classes;
   for (int64_t t = 0; t < count; ++t) {
@@ -438,6 +477,94 @@ Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resum
       trial.outcome = trial.top1 == golden.top1[trial.row] ? Outcome::kBenign : Outcome::kSdc;
     }
   }
+}
+
+Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePlan& resume,
+                                      const std::vector<SettingSite>& sites,
+                                      const std::vector<const FaultModel*>& models, Trial* trials,
+                                      int64_t count) {
+  // Window phase: trials are independent; inside a parallel region (units
+  // spread over threads) this loop runs on the caller's thread alone.
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  while (workers_.size() < static_cast<size_t>(threads)) {
+    workers_.push_back(std::make_unique<RegionWorker>(*regions_));
+  }
+  const auto window_start = std::chrono::steady_clock::now();
+  std::vector<RegionOutcome> outcomes(static_cast<size_t>(count));
+  std::vector<Status> statuses(static_cast<size_t>(count));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+  for (int64_t t = 0; t < count; ++t) {
+    RegionWorker& worker = *workers_[threads > 1 ? omp_get_thread_num() : 0];
+    statuses[t] = worker.run(golden, resume, sites, models, trials[t], &outcomes[t]);
+  }
+  for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
+  const auto batched_start = std::chrono::steady_clock::now();
+  counters_.window_seconds +=
+      std::chrono::duration<double>(batched_start - window_start).count();
+  counters_.window_trials += count;
+
+  // Masked trials are done; the others continue batched, grouped by where
+  // their windows ended (one place on a chain).
+  std::map<int32_t, std::vector<int64_t>> survivors;
+  for (int64_t t = 0; t < count; ++t) {
+    if (outcomes[t].masked) {
+      ++counters_.window_masked;
+      trials[t].outcome = Outcome::kMasked;
+      trials[t].top1 = golden.top1[trials[t].row];
+    } else {
+      survivors[outcomes[t].stop].push_back(t);
+    }
+  }
+  for (const auto& [stop, members] : survivors) {
+    std::vector<Trial> group;
+    std::vector<const RegionOutcome*> group_outcomes;
+    for (int64_t t : members) {
+      group.push_back(std::move(trials[t]));
+      group_outcomes.push_back(&outcomes[t]);
+    }
+    NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sites, models, group.data(),
+                                          group_outcomes.data(),
+                                          static_cast<int64_t>(group.size())));
+    for (size_t k = 0; k < members.size(); ++k) trials[members[k]] = std::move(group[k]);
+    counters_.batched_trials += static_cast<int64_t>(members.size());
+  }
+  counters_.batched_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                             batched_start)
+                                   .count();
+  return Status::ok();
+}
+
+Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume,
+                                     int32_t stop, const std::vector<SettingSite>& sites,
+                                     const std::vector<const FaultModel*>& models, Trial* trials,
+                                     const RegionOutcome* const* outcomes, int64_t count) {
+  int64_t rows = 1;
+  while (rows < count) rows *= 2;
+  NNFI_ASSIGN_OR_RETURN(Executor * executor, executor_for(rows));
+  const Plan& plan = executor->plan();
+  for (ValueId value : tail_frontier(plan, resume, stop, golden.fetch)) {
+    NNFI_RETURN_IF_ERROR(copy_golden(value, *executor, golden, trials, count));
+  }
+  std::vector<ValueId> changed;
+  for (int64_t t = 0; t < count; ++t) {
+    for (const ChangedRow& row : outcomes[t]->rows) {
+      Tensor& target = executor->value(row.value);
+      std::memcpy(target.data<float>() + t * static_cast<int64_t>(row.data.size()),
+                  row.data.data(), sizeof(float) * row.data.size());
+      if (std::find(changed.begin(), changed.end(), row.value) == changed.end()) {
+        changed.push_back(row.value);
+      }
+    }
+  }
+  InjectionHook hook(sites, models, resume, trials, count, rows);
+  hook.set_graph(&plan.graph());
+  executor->clear_hooks();
+  executor->add_hook(&hook);
+  Status status =
+      run_until_masked(*executor, golden, resume, static_cast<size_t>(stop), changed, trials, count);
+  executor->clear_hooks();
+  NNFI_RETURN_IF_ERROR(status);
+  score(*executor, golden, trials, count);
   return Status::ok();
 }
 

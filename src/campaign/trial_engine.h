@@ -13,6 +13,8 @@
 #include <mutex>
 #include <vector>
 
+#include "campaign/region_model.h"
+#include "campaign/region_trials.h"
 #include "campaign/result_store.h"
 #include "campaign/targets.h"
 #include "nnfi/campaign.h"
@@ -98,12 +100,17 @@ struct ResumePlan {
   bool stop_when_masked = false;
   std::vector<int32_t> last_use;
   int32_t last_observed = -1;  // position in `nodes` of the last site producer
+  // Trials start window by window (region_trials.h) and only the nodes from
+  // where windows end run batched: the cached engine on activation sites.
+  bool use_regions = false;
+  uint64_t id = 0;  // unique per plan made (keys TrialEngine's caches)
 };
 
 // `fetch` is always re-run or copied from golden, so a fault that cannot
 // reach it reads as masked.
+// `regions`: the campaign's region model, or nullptr (no window recompute).
 ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
-                            ValueId fetch);
+                            ValueId fetch, const RegionModel* regions = nullptr);
 
 // inject_fault on `view`, or, when fixed_element lies inside it, on that one
 // element (exactly-k placements, per-execution hits); elements are reported
@@ -119,8 +126,20 @@ class TrialEngine {
  public:
   // batched[v]: value v has the batch as its first axis (else it is one
   // tensor shared by every image, e.g. computed from constants only).
-  TrialEngine(PlanCache& plans, int64_t max_rows, const std::vector<char>& batched)
-      : plans_(plans), max_rows_(max_rows), batched_(&batched) {}
+  // `regions` (may be null) serves the plans with ResumePlan::use_regions.
+  TrialEngine(PlanCache& plans, int64_t max_rows, const std::vector<char>& batched,
+              const RegionModel* regions = nullptr)
+      : plans_(plans), max_rows_(max_rows), batched_(&batched), regions_(regions) {}
+  ~TrialEngine();
+
+  // Where the window phase ended for the trials this engine ran.
+  struct Counters {
+    int64_t window_trials = 0;   // trials that started window by window
+    int64_t window_masked = 0;   // ... and ended masked there
+    int64_t batched_trials = 0;  // ... and went on batched
+    double window_seconds = 0, batched_seconds = 0;
+  };
+  const Counters& counters() const { return counters_; }
 
   // Runs `trials` (any number; chunked by max_rows) of one setting: fills
   // applied, outcome and top1. `models[i]` is the fault of sites[i].
@@ -146,15 +165,37 @@ class TrialEngine {
   Expected<Executor*> executor_for(int64_t rows);
   // Runs resume.nodes but skips nodes whose inputs equal golden and stops
   // once nothing differs (DESIGN.md principle 4).
+  // Starts at position `start` of resume.nodes with `changed` values differing.
   Status run_until_masked(Executor& executor, const GoldenBatch& golden, const ResumePlan& resume,
+                          size_t start, const std::vector<ValueId>& changed, Trial* trials,
+                          int64_t count);
+  // Trials window by window, then the survivors batched (ResumePlan::use_regions).
+  Status run_chunk_regions(const GoldenBatch& golden, const ResumePlan& resume,
+                           const std::vector<SettingSite>& sites,
+                           const std::vector<const FaultModel*>& models, Trial* trials,
+                           int64_t count);
+  // Runs resume.nodes from `stop` on for `count` trials that left the window
+  // phase there with the changed rows in `outcomes`.
+  Status run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume, int32_t stop,
                           const std::vector<SettingSite>& sites,
-                          const std::vector<WeightBinding>& bindings, Trial* trials, int64_t count);
+                          const std::vector<const FaultModel*>& models, Trial* trials,
+                          const RegionOutcome* const* outcomes, int64_t count);
+  // Values read by resume.nodes[stop..] but computed before (or outside) them.
+  const std::vector<ValueId>& tail_frontier(const Plan& plan, const ResumePlan& resume,
+                                            int32_t stop, ValueId fetch);
+  // Outcome and top-1 of each trial from the fetch of `executor`.
+  void score(const Executor& executor, const GoldenBatch& golden, Trial* trials,
+             int64_t count) const;
 
   PlanCache& plans_;
   int64_t max_rows_;
   const std::vector<char>* batched_;
   std::map<int64_t, std::unique_ptr<Executor>> executors_;
   std::vector<char> dirty_;  // per value, for run_until_masked
+  Counters counters_;
+  const RegionModel* regions_ = nullptr;
+  std::vector<std::unique_ptr<RegionWorker>> workers_;  // per OpenMP thread
+  std::map<std::pair<uint64_t, int32_t>, std::vector<ValueId>> tail_frontiers_;
 };
 
 // Rows a trial batch may have so that `threads` executors fit in `budget`

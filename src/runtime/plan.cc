@@ -2,6 +2,7 @@
 
 #include "graph/shape_inference.h"
 #include "kernels/kernel.h"
+#include "kernels/window/window_kernels.h"
 #include "nnfi/runtime.h"
 
 namespace nnfi {
@@ -36,6 +37,7 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
   }
   plan->consumers_.resize(g.values.size());
   plan->fast_kernels_.resize(g.nodes.size());
+  plan->window_kernel_nodes_.assign(g.nodes.size(), false);
   std::vector<bool> reference_only(g.nodes.size(), false);
   for (NodeId node : options.reference_nodes) {
     if (node >= 0 && static_cast<size_t>(node) < g.nodes.size()) reference_only[node] = true;
@@ -47,15 +49,24 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
     for (ValueId input : node.inputs) {
       if (input != kNoValue) plan->consumers_[input].push_back(static_cast<NodeId>(n));
     }
-    if (plan->node_folded_[n] || !options.use_fast_kernels || reference_only[n]) continue;
-    kernels::FastKernelFactory factory = kernels::fast_kernel_factory(node.op);
-    if (factory == nullptr) continue;
+    if (plan->node_folded_[n] || reference_only[n]) continue;
+    if (!options.use_fast_kernels && !options.window_kernels) continue;
     inputs.clear();
     outputs.clear();
     for (ValueId input : node.inputs) {
       inputs.push_back(input == kNoValue ? kernels::TensorInfo{} : inferred.infos[input]);
     }
     for (ValueId output : node.outputs) outputs.push_back(inferred.infos[output]);
+    if (options.window_kernels) {
+      plan->fast_kernels_[n] = kernels::window::create_window_kernel(node, inputs, outputs);
+      if (plan->fast_kernels_[n] != nullptr) {
+        plan->window_kernel_nodes_[n] = true;
+        continue;
+      }
+    }
+    if (!options.use_fast_kernels) continue;
+    kernels::FastKernelFactory factory = kernels::fast_kernel_factory(node.op);
+    if (factory == nullptr) continue;
     plan->fast_kernels_[n] = factory(node, inputs, outputs);
   }
   return plan;

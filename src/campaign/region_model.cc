@@ -1,0 +1,220 @@
+#include "campaign/region_model.h"
+
+#include <algorithm>
+
+#include "kernels/kernel.h"
+
+namespace nnfi::campaign {
+namespace {
+
+namespace window = kernels::window;
+
+// Ops that compute each output element from the same element of their
+// inputs (constants broadcast along channels), with no cross-element state.
+bool is_pointwise(OpType op) {
+  switch (op) {
+    case OpType::kRelu:
+    case OpType::kLeakyRelu:
+    case OpType::kClip:
+    case OpType::kElu:
+    case OpType::kSelu:
+    case OpType::kSigmoid:
+    case OpType::kTanh:
+    case OpType::kHardSigmoid:
+    case OpType::kSoftplus:
+    case OpType::kThresholdedRelu:
+    case OpType::kGelu:
+    case OpType::kAbs:
+    case OpType::kNeg:
+    case OpType::kSqrt:
+    case OpType::kRsqrt:
+    case OpType::kIdentity:
+    case OpType::kDropout:
+    case OpType::kAdd:
+    case OpType::kSub:
+    case OpType::kMul:
+    case OpType::kDiv:
+    case OpType::kMax:
+    case OpType::kMin:
+    case OpType::kBiasAdd:
+    case OpType::kPRelu:
+    case OpType::kBatchNormalization:
+      return true;
+    default:
+      return false;
+  }
+}
+
+ImageLayout image_layout(const Shape& shape, bool channels_last) {
+  ImageLayout layout;
+  if (shape.size() != 4 || shape[0] != 1) return layout;
+  layout.known = true;
+  layout.channels_last = channels_last;
+  layout.channels = channels_last ? shape[3] : shape[1];
+  layout.height = channels_last ? shape[1] : shape[2];
+  layout.width = channels_last ? shape[2] : shape[3];
+  return layout;
+}
+
+std::vector<kernels::TensorInfo> infos(const Plan& plan, const std::vector<ValueId>& values) {
+  std::vector<kernels::TensorInfo> result;
+  for (ValueId value : values) {
+    if (value == kNoValue) {
+      result.emplace_back();
+      continue;
+    }
+    result.push_back({plan.value_dtype(value), plan.value_shape(value), plan.constant_value(value)});
+  }
+  return result;
+}
+
+// A constant that broadcasts over a window of `layout` unchanged: numpy
+// broadcasting against [1, C, H, W] / [1, H, W, C] with size 1 (or absent)
+// on both spatial axes.
+bool broadcasts_over_window(const Shape& shape, const ImageLayout& layout) {
+  if (shape.size() > 4) return false;
+  const size_t offset = 4 - shape.size();
+  const int spatial[2] = {layout.channels_last ? 1 : 2, layout.channels_last ? 2 : 3};
+  for (int axis : spatial) {
+    if (static_cast<size_t>(axis) >= offset && shape[axis - offset] != 1) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ImageLayout::position(int64_t index, int64_t* row, int64_t* col) const {
+  const int64_t pixel = channels_last ? index / channels : index % (height * width);
+  *row = pixel / width;
+  *col = pixel % width;
+}
+
+RegionModel::RegionModel(const Plan& plan) {
+  const Graph& graph = plan.graph();
+  nodes_.resize(graph.nodes.size());
+  layouts_.resize(graph.values.size());
+  std::vector<char> conflict(graph.nodes.size(), 0);
+
+  // Conv and pools on window kernels fix the layout of what they read and write.
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const auto id = static_cast<NodeId>(n);
+    const Node& node = graph.nodes[n];
+    if (plan.node_folded(id) || !plan.node_uses_window_kernel(id)) continue;
+    const std::vector<kernels::TensorInfo> inputs = infos(plan, node.inputs);
+    const std::vector<kernels::TensorInfo> outputs = infos(plan, node.outputs);
+    RegionNode& region = nodes_[n];
+    const bool channels_last = node.attributes.get_int("channels_last", 0) == 1;
+    if (node.op == OpType::kConv) {
+      std::optional<window::ConvGeometry> geometry =
+          window::window_conv_geometry(node, inputs, outputs);
+      if (!geometry || inputs[1].constant == nullptr) continue;
+      const float* bias = inputs.size() > 2 && inputs[2].constant != nullptr
+                              ? inputs[2].constant->data<float>()
+                              : nullptr;
+      region.conv = std::make_unique<window::WindowConv>(*geometry,
+                                                         inputs[1].constant->data<float>(), bias);
+      region.rows = geometry->rows;
+      region.cols = geometry->cols;
+      region.op = RegionOp::kConv;
+    } else if (node.op == OpType::kMaxPool || node.op == OpType::kAveragePool) {
+      std::optional<window::PoolGeometry> geometry =
+          window::window_pool_geometry(node, inputs, outputs);
+      if (!geometry) continue;
+      region.pool = *geometry;
+      region.rows = geometry->rows;
+      region.cols = geometry->cols;
+      region.op = node.op == OpType::kMaxPool ? RegionOp::kMaxPool : RegionOp::kAveragePool;
+    } else {
+      continue;
+    }
+    layouts_[node.inputs[0]] = image_layout(inputs[0].shape, channels_last);
+    layouts_[node.outputs[0]] = image_layout(outputs[0].shape, channels_last);
+  }
+
+  // Pointwise candidates pass the layout on, forwards and backwards, until
+  // nothing changes (a chain of n candidates needs at most n rounds).
+  auto candidate = [&](size_t n) {
+    const Node& node = graph.nodes[n];
+    const auto id = static_cast<NodeId>(n);
+    if (!is_pointwise(node.op) || plan.node_folded(id) || plan.node_uses_fast_kernel(id) ||
+        node.outputs.size() != 1 || conflict[n]) {
+      return false;
+    }
+    const Shape& shape = plan.value_shape(node.outputs[0]);
+    return shape.size() == 4 && shape[0] == 1 &&
+           plan.value_dtype(node.outputs[0]) == DType::kFloat32;
+  };
+  auto windowed = [&](const Node& node, size_t i) {
+    const ValueId input = node.inputs[i];
+    return input != kNoValue && plan.constant_value(input) == nullptr;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t n = 0; n < graph.nodes.size(); ++n) {
+      if (!candidate(n)) continue;
+      const Node& node = graph.nodes[n];
+      const ImageLayout* known = nullptr;
+      std::vector<ValueId> members{node.outputs[0]};
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        if (windowed(node, i)) members.push_back(node.inputs[i]);
+      }
+      for (ValueId value : members) {
+        if (!layouts_[value].known) continue;
+        if (known != nullptr && known->channels_last != layouts_[value].channels_last) {
+          conflict[n] = 1;
+        }
+        known = &layouts_[value];
+      }
+      if (known == nullptr || conflict[n]) continue;
+      const bool channels_last = known->channels_last;
+      for (ValueId value : members) {
+        if (layouts_[value].known) continue;
+        const ImageLayout layout = image_layout(plan.value_shape(value), channels_last);
+        if (!layout.known) continue;
+        layouts_[value] = layout;
+        changed = true;
+      }
+    }
+  }
+
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (!candidate(n)) continue;
+    const Node& node = graph.nodes[n];
+    const ImageLayout& layout = layouts_[node.outputs[0]];
+    if (!layout.known) continue;
+    const Shape& output_shape = plan.value_shape(node.outputs[0]);
+    RegionNode region;
+    bool ok = true;
+    int windowed_inputs = 0;
+    for (size_t i = 0; i < node.inputs.size() && ok; ++i) {
+      const ValueId input = node.inputs[i];
+      const bool cut = windowed(node, i);
+      region.windowed_input.push_back(cut ? 1 : 0);
+      if (input == kNoValue) continue;
+      if (cut) {
+        ++windowed_inputs;
+        ok = plan.value_shape(input) == output_shape &&
+             plan.value_dtype(input) == DType::kFloat32 && layouts_[input].known &&
+             layouts_[input].channels_last == layout.channels_last;
+      } else if (node.op == OpType::kBatchNormalization) {
+        ok = i > 0 && plan.value_shape(input).size() == 1;  // per-channel parameters
+      } else if (node.op == OpType::kBiasAdd) {
+        int64_t axis = node.attributes.get_int("axis", -1);
+        if (axis < 0) axis += 4;
+        ok = i == 1 && axis == (layout.channels_last ? 3 : 1);
+      } else {
+        ok = broadcasts_over_window(plan.value_shape(input), layout);
+      }
+    }
+    if (!ok || windowed_inputs == 0) continue;
+    region.op = RegionOp::kPointwise;
+    nodes_[n] = std::move(region);
+  }
+}
+
+int64_t RegionModel::capable_count() const {
+  return std::count_if(nodes_.begin(), nodes_.end(),
+                       [](const RegionNode& node) { return node.op != RegionOp::kNone; });
+}
+
+}  // namespace nnfi::campaign

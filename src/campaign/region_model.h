@@ -1,0 +1,62 @@
+// Which nodes a trial can recompute window by window (issue 7, DESIGN.md
+// principle 5), worked out once per campaign from the batch-1 plan.
+//
+// A fault in one element of a conv or pool output reaches only a window of
+// the next spatial tensors. Nodes whose every output element is computed the
+// same way whatever part of the tensor is computed can recompute just that
+// window bit-identically: Conv and the pools on window kernels
+// (PlanOptions::window_kernels) and pointwise ops on reference kernels
+// (Relu, Add with a per-channel constant, BatchNormalization, ...). Windows
+// live on rank-4 values whose layout (channels first or last) is known.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels/window/window_kernels.h"
+#include "nnfi/runtime.h"
+
+namespace nnfi::campaign {
+
+using kernels::window::Window;
+
+// One image of a rank-4 value: [C, H, W] (channels first) or [H, W, C].
+struct ImageLayout {
+  bool known = false;
+  bool channels_last = false;
+  int64_t channels = 0, height = 0, width = 0;
+  int64_t elements() const { return channels * height * width; }
+  Window full() const { return Window{0, height, 0, width}; }
+  // (row, col) of flat element `index` of the image.
+  void position(int64_t index, int64_t* row, int64_t* col) const;
+};
+
+enum class RegionOp { kNone, kConv, kMaxPool, kAveragePool, kPointwise };
+
+struct RegionNode {
+  RegionOp op = RegionOp::kNone;
+  std::unique_ptr<kernels::window::WindowConv> conv;
+  kernels::window::PoolGeometry pool;
+  kernels::WindowAxis rows, cols;  // conv/pool geometry on the two spatial axes
+  // Pointwise: per input, true where it is an activation of the output's
+  // shape (cut to the window), false for a constant passed whole.
+  std::vector<char> windowed_input;
+};
+
+class RegionModel {
+ public:
+  // `plan`: the campaign's batch-1 plan (window kernels on).
+  explicit RegionModel(const Plan& plan);
+  const RegionNode& node(NodeId node) const { return nodes_[node]; }
+  bool capable(NodeId node) const { return nodes_[node].op != RegionOp::kNone; }
+  const ImageLayout& layout(ValueId value) const { return layouts_[value]; }
+  // How many nodes can run window by window (for messages and tests).
+  int64_t capable_count() const;
+
+ private:
+  std::vector<RegionNode> nodes_;
+  std::vector<ImageLayout> layouts_;
+};
+
+}  // namespace nnfi::campaign

@@ -1,0 +1,190 @@
+// The fast engine (cached prefix + masking + window-by-window recompute) and
+// the naive engine (every faulty inference re-runs the whole model) give the
+// same faults, the same outcomes and the same summaries, on at least 10,000
+// random faults per model and every fault model, NaN and Inf included
+// (issue 7). Models: a branching ONNX CNN (channels first: skip connection,
+// concat, a shared tensor), a TensorFlow frozen graph (channels last:
+// depthwise conv, unfused batch norm arithmetic, Relu6) and the real GTSRB
+// Keras CNN of the fixtures.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "campaign/campaign_test_support.h"
+#include "nnfi/data.h"
+#include "support/test_support.h"
+#include "tf/tf_test_builder.h"
+
+namespace nnfi::testing {
+namespace {
+
+namespace tf = ::nnfi::tf;
+using tf_files::add_const;
+using tf_files::add_ints;
+using tf_files::add_node;
+using tf_files::add_placeholder;
+using tf_files::set_ints;
+using tf_files::set_string;
+using tf_files::set_type;
+
+// Every fault model, on every layer; `reps` repetitions of the plain bit
+// flip set the number of faults.
+std::string every_fault_model(int reps) {
+  return R"(experiments:
+  - name: random_bit
+    target: {layers: each}
+    fault: {model: bitflip, bits: random}
+    probability: 1.0
+    repetitions: )" +
+         std::to_string(reps) + R"(
+  - name: exponent_pairs
+    target: {layers: each}
+    fault: {model: bitflip, bits: exponent, count: 2}
+    probability: 0.5
+  - name: burst
+    target: {layers: each}
+    fault: {model: bitflip, bits: "20..31", burst: 3}
+    faults_per_inference: [2]
+  - name: stuck
+    target: {layers: each}
+    fault: {model: stuck_at, bits: [30], value: 1}
+    probability: 1.0
+  - name: zero
+    target: {layers: each}
+    fault: {model: zero}
+    probability: 1.0
+  - name: random_value
+    target: {layers: each}
+    fault: {model: random_value, low: -100, high: 100}
+    probability: 1.0
+  - name: nan
+    target: {layers: each}
+    fault: {model: set, value: nan}
+    probability: 1.0
+  - name: inf
+    target: {layers: each}
+    fault: {model: set, value: -inf}
+    probability: 1.0
+  - name: four_elements
+    target: {layers: each}
+    fault: {model: bitflip, bits: mantissa, scope: {elements: 4}}
+    probability: 1.0
+  - name: whole_tensor
+    target: {layers: each}
+    fault: {model: random_value, low: -1, high: 1, scope: tensor}
+    probability: 0.2
+)";
+}
+
+class FastEngineAgreement : public CampaignTest {
+ protected:
+  // Runs `text` with both engines; checks they agree fault by fault and
+  // that the window phase did real work. Returns the fast run's summary.
+  nlohmann::json expect_agreement(const std::string& text, size_t min_faults) {
+    const CampaignSpec spec = campaign(text);
+    RunOptions naive;
+    naive.engine = Engine::kNaive;
+    const nlohmann::json fast = run(spec, "fast");
+    const nlohmann::json reference = run(spec, "naive", naive);
+    const std::vector<std::string> faults = fault_rows("fast");
+    EXPECT_GE(faults.size(), min_faults);
+    EXPECT_EQ(faults, fault_rows("naive"));
+    EXPECT_EQ(unit_rows("fast"), unit_rows("naive"));
+    EXPECT_EQ(fast["experiments"], reference["experiments"]);
+    EXPECT_EQ(fast["golden"], reference["golden"]);
+    // The window phase ran, masked some trials and handed others on.
+    const nlohmann::json& window = fast["timing"]["window_phase"];
+    EXPECT_GT(window.value("trials", 0), 0) << fast["timing"].dump();
+    EXPECT_GT(window.value("masked", 0), 0);
+    EXPECT_GT(window.value("batched", 0), 0);
+    int64_t outcomes[4] = {0, 0, 0, 0};
+    for (const auto& experiment : fast["experiments"]) {
+      for (const auto& setting : experiment["settings"]) {
+        outcomes[0] += setting["outcomes"]["masked"].get<int64_t>();
+        outcomes[1] += setting["outcomes"]["benign"].get<int64_t>();
+        outcomes[2] += setting["outcomes"]["sdc"].get<int64_t>();
+        outcomes[3] += setting["outcomes"]["non_finite"].get<int64_t>();
+      }
+    }
+    for (int64_t count : outcomes) EXPECT_GT(count, 0) << fast["experiments"].dump();
+    return fast;
+  }
+};
+
+TEST_F(FastEngineAgreement, BranchingOnnxModel) {
+  write_branching_model(path(""), 48);
+  expect_agreement("model: " + path("branching.onnx").string() + "\ndata: {spec: \"npy:" +
+                       path("x.npy").string() + "," + path("y.npy").string() +
+                       "\"}\nseed: 11\nbatch: 16\n" + every_fault_model(12),
+                   10000);
+}
+
+// x [N, 10, 10, 3] -> Conv2D 3x3 SAME -> BiasAdd -> Relu6 -> depthwise 3x3
+// VALID -> x * scale + shift (an unfused batch norm) -> Relu -> MaxPool 2x2
+// -> Reshape -> MatMul -> BiasAdd -> Softmax.
+void write_tf_graph(const std::filesystem::path& file) {
+  tf::GraphDef graph;
+  add_placeholder(graph, "x", {-1, 10, 10, 3});
+  add_const(graph, "w1", random_tensor({3, 3, 3, 6}, 21, -0.5f, 0.5f));
+  add_const(graph, "b1", random_tensor({6}, 22, -0.1f, 0.1f));
+  tf::NodeDef* conv = add_node(graph, "conv1/Conv2D", "Conv2D", {"x", "w1"});
+  set_ints(conv, "strides", {1, 1, 1, 1});
+  set_string(conv, "padding", "SAME");
+  add_node(graph, "conv1/BiasAdd", "BiasAdd", {"conv1/Conv2D", "b1"});
+  add_node(graph, "conv1/Relu6", "Relu6", {"conv1/BiasAdd"});
+  add_const(graph, "dw", random_tensor({3, 3, 6, 1}, 23, -0.5f, 0.5f));
+  tf::NodeDef* depthwise =
+      add_node(graph, "dw/depthwise", "DepthwiseConv2dNative", {"conv1/Relu6", "dw"});
+  set_ints(depthwise, "strides", {1, 1, 1, 1});
+  set_string(depthwise, "padding", "VALID");
+  add_const(graph, "scale", random_tensor({6}, 24, 0.5f, 1.5f));
+  add_const(graph, "shift", random_tensor({6}, 25, -0.2f, 0.2f));
+  add_node(graph, "bn/mul", "Mul", {"dw/depthwise", "scale"});
+  add_node(graph, "bn/add", "Add", {"bn/mul", "shift"});
+  add_node(graph, "bn/Relu", "Relu", {"bn/add"});
+  tf::NodeDef* pool = add_node(graph, "pool/MaxPool", "MaxPool", {"bn/Relu"});
+  set_ints(pool, "ksize", {1, 2, 2, 1});
+  set_ints(pool, "strides", {1, 2, 2, 1});
+  set_string(pool, "padding", "VALID");
+  add_ints(graph, "flat_shape", {-1, 4 * 4 * 6}, {2});
+  add_node(graph, "flatten/Reshape", "Reshape", {"pool/MaxPool", "flat_shape"});
+  add_const(graph, "w2", random_tensor({96, 5}, 26, -0.5f, 0.5f));
+  add_const(graph, "b2", random_tensor({5}, 27, -0.1f, 0.1f));
+  add_node(graph, "dense/MatMul", "MatMul", {"flatten/Reshape", "w2"});
+  add_node(graph, "dense/BiasAdd", "BiasAdd", {"dense/MatMul", "b2"});
+  add_node(graph, "probs", "Softmax", {"dense/BiasAdd"});
+  for (tf::NodeDef& node : *graph.mutable_node()) {
+    if (node.op() != "Placeholder" && node.op() != "Const") set_type(&node, "T", tf::DT_FLOAT);
+  }
+  std::ofstream(file, std::ios::binary) << graph.SerializeAsString();
+}
+
+TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
+  write_tf_graph(path("model.pb"));
+  const int64_t images = 40;
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 28, 0.0f, 1.0f)).is_ok());
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
+  ASSERT_TRUE(
+      write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  expect_agreement("model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
+                       "data: {spec: \"npy:" + path("x.npy").string() + "," +
+                       path("y.npy").string() + "\"}\nseed: 12\nbatch: 16\n" +
+                       every_fault_model(20),
+                   10000);
+}
+
+TEST_F(FastEngineAgreement, GtsrbKerasCnn) {
+  NNFI_REQUIRE_FIXTURES();
+  const std::string fixtures = NNFI_FIXTURES_DIR;
+  expect_agreement("model: " + fixtures + "/keras/gtsrb_cnn_keras2.11.h5\n" +
+                       "data: {spec: \"gtsrb:" + fixtures +
+                       "/data/gtsrb_test_32x32\", resize: [30, 30], scale: 1, limit: 48}\n" +
+                       "seed: 13\nbatch: 16\n" + every_fault_model(10),
+                   10000);
+}
+
+}  // namespace
+}  // namespace nnfi::testing
