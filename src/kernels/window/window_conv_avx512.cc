@@ -31,6 +31,12 @@ NNFI_AVX512_INLINE void fma_fixed(__m512& acc, __m512 w, __m512 x) {
   __asm__("vfmadd231ps %2, %1, %0" : "+v"(acc) : "v"(w), "v"(x));
 }
 
+// The same where `mask` is all ones; acc untouched where it is zero (a
+// skipped padding tap of one pixel of a block).
+NNFI_AVX512_INLINE void fma_fixed_masked(__m512& acc, __m512 w, __m512 x, __mmask16 mask) {
+  __asm__("vfmadd231ps %2, %1, %0%{%3%}" : "+v"(acc) : "v"(w), "v"(x), "Yk"(mask));
+}
+
 // acc + b, NaN priority acc, b.
 NNFI_AVX512_INLINE __m512 add_fixed(__m512 acc, __m512 b) {
   __m512 out;
@@ -114,6 +120,75 @@ NNFI_AVX512 void conv_block(const BlockArgs& a) {
   }
 }
 
+// A block whose pixels do not all have the same valid kw taps (a border
+// block): the kw loop covers the union of their ranges, and each pixel's
+// fmas are masked off (not executed) at the taps that are padding for it.
+// x is addressed by offsets from `input`, only formed where valid.
+constexpr int kMaxMaskedPixels = 6;  // one mask register per pixel (k1..k7)
+
+struct MaskedTaps {
+  const float* input;
+  int64_t x0;                       // offset of pixel 0 at tap (kh_lo, kw 0), channel 0
+  int64_t kw_lo[kMaxMaskedPixels];  // each pixel's valid kw taps [kw_lo, kw_hi)
+  int64_t kw_hi[kMaxMaskedPixels];
+  int64_t kw_begin, kw_end;  // their union
+};
+
+template <int P, int V>
+NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const MaskedTaps& t) {
+  __m512 acc[P][V];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < a.kh_count; ++i) {
+    for (int64_t kw = t.kw_begin; kw < t.kw_end; ++kw) {
+      __mmask16 mask[P];
+      const float* x_tap[P];
+      int first = -1;
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) {
+        const bool valid = kw >= t.kw_lo[p] && kw < t.kw_hi[p];
+        mask[p] = valid ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>(0);
+        if (valid && first < 0) first = p;
+      }
+      if (first < 0) continue;  // padding for every pixel of the block
+#pragma GCC unroll 8
+      for (int p = 0; p < P; ++p) {
+        // A skipped pixel reads a valid pixel's x (its fma is masked off).
+        const int64_t q = mask[p] != 0 ? p : first;
+        x_tap[p] = t.input + t.x0 + i * a.x_kh + q * a.x_pixel + kw * a.x_kw;
+      }
+      const float* w_tap = a.w + i * a.w_kh + kw * a.w_kw;
+      for (int64_t c = 0; c < a.channels; ++c) {
+        const float* wc = w_tap + c * a.w_c;
+        __m512 w[V];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) w[v] = _mm512_loadu_ps(wc + v * kLanes);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          const __m512 xb = _mm512_set1_ps(x_tap[p][c]);
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v) fma_fixed_masked(acc[p][v], w[v], xb, mask[p]);
+        }
+      }
+    }
+  }
+  const __mmask16 tail = lanes_mask(a.last_lanes);
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+    float* y = a.y + p * a.y_pixel;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      const __mmask16 m = v == V - 1 ? tail : static_cast<__mmask16>(0xffff);
+      __m512 out = acc[p][v];
+      if (a.bias != nullptr) out = add_fixed(out, _mm512_maskz_loadu_ps(m, a.bias + v * kLanes));
+      _mm512_mask_storeu_ps(y + v * kLanes, m, out);
+    }
+  }
+}
+
 // Largest pixel block per vector count: P * V accumulators within 32 registers.
 constexpr int kMaxPixels[5] = {0, 16, 12, 8, 6};
 
@@ -137,28 +212,51 @@ const BlockFn* blocks_for(int v) {
   }
 }
 
-// Generic conv, pixels [ow0, ow1) of output row oh, all with kw taps [kw_lo, kw_hi).
-void conv_run(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_lo, int64_t kh_hi,
-              int64_t ow0, int64_t ow1, int64_t kw_lo, int64_t kw_hi) {
+using MaskedFn = void (*)(const BlockArgs&, const MaskedTaps&);
+
+template <int V, int... P>
+constexpr std::array<MaskedFn, sizeof...(P)> masked_table(std::integer_sequence<int, P...>) {
+  return {&conv_block_masked<P + 1, V>...};
+}
+
+const MaskedFn* masked_blocks_for(int v) {
+  using Seq = std::make_integer_sequence<int, kMaxMaskedPixels>;
+  static constexpr auto k1 = masked_table<1>(Seq());
+  static constexpr auto k2 = masked_table<2>(Seq());
+  static constexpr auto k3 = masked_table<3>(Seq());
+  static constexpr auto k4 = masked_table<4>(Seq());
+  switch (v) {
+    case 1: return k1.data();
+    case 2: return k2.data();
+    case 3: return k3.data();
+    default: return k4.data();
+  }
+}
+
+// Generic conv, pixels [ow0, ow1) of output row oh (rows taps [kh_lo,
+// kh_hi)). Balanced blocks of up to kMaxPixels; a block whose pixels share
+// their valid kw taps runs unmasked, a border block masked.
+void conv_row(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_lo, int64_t kh_hi,
+              int64_t ow0, int64_t ow1) {
   const ConvGeometry& g = *a.geometry;
   const WindowAxis& rows = g.rows;
   const WindowAxis& cols = g.cols;
   const int64_t in_c = g.in_channels;
   const int64_t ih = rows.window_start(oh) + kh_lo * rows.dilation;
-  const int64_t iw = cols.window_start(ow0) + kw_lo * cols.dilation;
   BlockArgs b;
   b.x_pixel = cols.stride * in_c;
   b.x_kh = rows.dilation * a.in.cols() * in_c;
   b.x_kw = cols.dilation * in_c;
   b.kh_count = kh_hi - kh_lo;
-  b.kw_count = kw_hi - kw_lo;
   b.channels = p.in_per_group;
   b.y_pixel = g.out_channels;
-  const float* x_pixel0 =
-      a.input + ((ih - a.in.row_begin) * a.in.cols() + iw - a.in.col_begin) * in_c;
-  float* y_pixel0 =
-      a.output + ((oh - a.out.row_begin) * a.out.cols() + ow0 - a.out.col_begin) * g.out_channels;
+  // Offset of pixel ow's tap (kh_lo, kw 0), channel 0, from a.input (maybe outside it).
+  auto x_offset = [&](int64_t ow) {
+    return ((ih - a.in.row_begin) * a.in.cols() + cols.window_start(ow) - a.in.col_begin) * in_c;
+  };
+  float* y_row = a.output + (oh - a.out.row_begin) * a.out.cols() * g.out_channels;
   const int64_t chunk_floats = kChunkVectors * kLanes;
+  const int64_t pixels = ow1 - ow0;
   for (int64_t grp = 0; grp < g.group; ++grp) {
     for (int64_t chunk = 0; chunk * chunk_floats < p.out_per_group; ++chunk) {
       const int64_t width = p.chunk_width(chunk);
@@ -168,16 +266,67 @@ void conv_run(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_l
       const int64_t o_first = chunk * chunk_floats;  // within the group
       const int64_t o_count = std::min(chunk_floats, p.out_per_group - o_first);
       const int v = static_cast<int>((o_count + kLanes - 1) / kLanes);
-      b.w = a.packed + p.chunk_offset(grp, chunk) + (kh_lo * cols.kernel + kw_lo) * b.w_kw;
+      const float* w_chunk = a.packed + p.chunk_offset(grp, chunk) + kh_lo * b.w_kh;
       b.bias = a.bias != nullptr ? a.bias + grp * p.out_per_group + o_first : nullptr;
       b.last_lanes = o_count - (v - 1) * kLanes;
       const BlockFn* table = blocks_for(v);
-      const int64_t max_pixels = kMaxPixels[v];
-      for (int64_t ow = ow0; ow < ow1; ow += max_pixels) {
-        const int64_t n = std::min(max_pixels, ow1 - ow);
-        b.x = x_pixel0 + (ow - ow0) * b.x_pixel + grp * p.in_per_group;
-        b.y = y_pixel0 + (ow - ow0) * g.out_channels + grp * p.out_per_group + o_first;
-        table[n - 1](b);
+      const MaskedFn* masked = masked_blocks_for(v);
+      const int64_t channel0 = grp * p.in_per_group;
+      // Pixels [first, first + n), n <= kMaxPixels[v].
+      auto run_block = [&](int64_t first, int64_t n, bool allow_masked) {
+        int64_t lo[16];
+        int64_t hi[16];
+        bool uniform = true;
+        for (int64_t q = 0; q < n; ++q) {
+          tap_range(cols, first + q, &lo[q], &hi[q]);
+          uniform = uniform && lo[q] == lo[0] && hi[q] == hi[0];
+        }
+        b.y = y_row + (first - a.out.col_begin) * g.out_channels + grp * p.out_per_group + o_first;
+        if (uniform) {
+          b.kw_count = hi[0] - lo[0];
+          b.w = w_chunk + lo[0] * b.w_kw;
+          // Never read when there are no taps.
+          b.x = b.kw_count > 0 && b.kh_count > 0
+                    ? a.input + x_offset(first) + lo[0] * b.x_kw + channel0
+                    : a.input;
+          table[n - 1](b);
+          return false;
+        }
+        if (!allow_masked) return true;
+        MaskedTaps t;
+        t.input = a.input;
+        t.x0 = x_offset(first) + channel0;
+        t.kw_begin = cols.kernel;
+        t.kw_end = 0;
+        for (int64_t q = 0; q < n; ++q) {
+          t.kw_lo[q] = lo[q];
+          t.kw_hi[q] = hi[q];
+          if (lo[q] < hi[q]) {
+            t.kw_begin = std::min(t.kw_begin, lo[q]);
+            t.kw_end = std::max(t.kw_end, hi[q]);
+          }
+        }
+        if (t.kw_end <= t.kw_begin || b.kh_count == 0) t.kw_begin = t.kw_end = 0;
+        b.w = w_chunk;
+        masked[n - 1](b, t);
+        return false;
+      };
+      // Blocks of nearly equal size: a short tail block wastes the loads.
+      const int64_t blocks = (pixels + kMaxPixels[v] - 1) / kMaxPixels[v];
+      int64_t ow = ow0;
+      for (int64_t k = 0; k < blocks; ++k) {
+        const int64_t n = pixels / blocks + (k < pixels % blocks ? 1 : 0);
+        if (run_block(ow, n, n <= kMaxMaskedPixels)) {
+          // A border block too wide for the mask registers: split it.
+          const int64_t parts = (n + kMaxMaskedPixels - 1) / kMaxMaskedPixels;
+          int64_t at = ow;
+          for (int64_t j = 0; j < parts; ++j) {
+            const int64_t m = n / parts + (j < n % parts ? 1 : 0);
+            run_block(at, m, true);
+            at += m;
+          }
+        }
+        ow += n;
       }
     }
   }
@@ -294,7 +443,11 @@ void run_conv_avx512(const ConvArgs& a) {
     int64_t kh_lo = 0;
     int64_t kh_hi = 0;
     tap_range(g.rows, oh, &kh_lo, &kh_hi);
-    // Runs of pixels with the same valid kw taps (the interior is one run).
+    if (!p.depthwise) {
+      conv_row(a, p, oh, kh_lo, kh_hi, a.out.col_begin, a.out.col_end);
+      continue;
+    }
+    // Depthwise: runs of pixels with the same valid kw taps (the interior is one run).
     int64_t ow = a.out.col_begin;
     while (ow < a.out.col_end) {
       int64_t kw_lo = 0;
@@ -308,11 +461,7 @@ void run_conv_avx512(const ConvArgs& a) {
         if (lo != kw_lo || hi != kw_hi) break;
         ++end;
       }
-      if (p.depthwise) {
-        depthwise_run(a, p, oh, kh_lo, kh_hi, ow, end, kw_lo, kw_hi);
-      } else {
-        conv_run(a, p, oh, kh_lo, kh_hi, ow, end, kw_lo, kw_hi);
-      }
+      depthwise_run(a, p, oh, kh_lo, kh_hi, ow, end, kw_lo, kw_hi);
       ow = end;
     }
   }
