@@ -14,6 +14,9 @@ GTSRB images. Workloads (issue 7):
   a  one random bit flip per image (p = 1) in the output of a middle conv layer
   b  the criticality map: every layer, p = 1, 2 repetitions
   c  a probability sweep p in {0.01, 0.05, 0.1, 0.5} over every layer
+Engines: naive (re-run everything, window kernels like every campaign), naive_onednn (the same
+on oneDNN conv/pool kernels, as plain inference runs), prefix (resume at the injected node, run
+everything downstream), cached (the full engine: windows, masking, batched tails).
 Columns: faulty inferences per second (nnfi's own count over the time spent on faulty inferences),
 the share of faulty inferences masked, and where the time went (golden runs, faulty inferences,
 reading, results).
@@ -71,7 +74,12 @@ def workload(kind, layer):
 
 
 def run(nnfi, campaign_path, engine, threads, out):
-    command = [nnfi, "run", campaign_path, "--out", out, "--engine", engine, "-q"]
+    # "naive_onednn": the naive engine with conv and pools on oneDNN (what plain
+    # inference uses) instead of the window kernels every campaign uses by default.
+    kernels = "onednn" if engine.endswith("_onednn") else "window"
+    engine = engine.replace("_onednn", "")
+    command = [nnfi, "run", campaign_path, "--out", out, "--engine", engine, "--kernels", kernels,
+               "-q"]
     if threads:
         command += ["--threads", str(threads)]
     subprocess.run(command, check=True, capture_output=True, text=True)
@@ -91,7 +99,7 @@ def main():
     parser.add_argument("--nnfi", default=os.path.join(ROOT, "build", "nnfi"))
     parser.add_argument("--models", default="gtsrb_cnn,gtsrb_keras,resnet18,vgg16")
     parser.add_argument("--workloads", default="a,b,c")
-    parser.add_argument("--engines", default="naive,prefix,cached")
+    parser.add_argument("--engines", default="naive,naive_onednn,prefix,cached")
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
@@ -117,14 +125,26 @@ def main():
                     timing, masked, summary = run(args.nnfi, campaign_path, engine, args.threads,
                                                   out)
                     results[engine] = (timing, masked, summary)
-                    print("%-12s %s %-7s %9.1f faulty inferences/s  masked %5.1f%%  golden %.1f s"
-                          "  faults %.1f s  read %.1f s  results %.1f s" %
+                    window = timing.get("window_phase")
+                    phases = ""
+                    if window:
+                        # Thread-seconds of the two phases of the cached engine.
+                        phases = ("  window phase: %d trials, %.1f%% masked there, %d batched;"
+                                  " %.2f s windows, %.2f s batched tails" %
+                                  (window["trials"], 100.0 * window["masked"] / window["trials"],
+                                   window["batched"], window["window_seconds"],
+                                   window["batched_seconds"]))
+                    print("%-12s %s %-13s %9.1f faulty inferences/s  masked %5.1f%%  golden %.1f s"
+                          "  faults %.1f s  read %.1f s  results %.1f s%s" %
                           (name, kind, engine, timing["faulty_inferences_per_second"],
                            100 * masked, timing["golden_seconds"], timing["trial_seconds"],
-                           timing["read_seconds"], timing["store_seconds"]), file=sys.stderr)
-                # The engines must agree on every outcome.
+                           timing["read_seconds"], timing["store_seconds"], phases),
+                          file=sys.stderr)
+                # The engines on the same kernels must agree on every outcome.
                 first = results[engines[0]][2]["experiments"]
                 for engine in engines[1:]:
+                    if engine.endswith("_onednn"):
+                        continue
                     if results[engine][2]["experiments"] != first:
                         print("MISMATCH: %s %s: %s and %s disagree" % (name, kind, engines[0],
                                                                        engine))

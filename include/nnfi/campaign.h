@@ -110,6 +110,11 @@ struct RunOptions {
   int threads = 0;  // 0: OpenMP's default
   Engine engine = Engine::kCachedPrefix;
   bool progress = true;  // progress lines on stderr
+  // Conv and pools on the position-invariant window kernels (the default,
+  // needed for window-by-window recompute) or on oneDNN (for comparisons:
+  // the cached engine then resumes and masks but recomputes whole tensors).
+  // Part of the campaign's identity: a folder is resumed with its own.
+  bool window_kernels = true;
 };
 
 // Runs (or resumes) a campaign into options.out_dir: results.sqlite,

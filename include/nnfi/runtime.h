@@ -36,6 +36,10 @@ struct PlanOptions {
   // computed, so a campaign can recompute only the window a fault reaches
   // (reference_nodes still take precedence).
   bool window_kernels = false;
+  // When not empty: only these nodes get fast or window kernels, the others
+  // run reference kernels (a plan that only ever runs the end of a network,
+  // like a campaign's batched tails, then copies no other weights).
+  std::vector<NodeId> kernel_nodes;
 };
 
 class Plan {

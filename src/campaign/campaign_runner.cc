@@ -210,7 +210,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   if (options.threads > 0) omp_set_num_threads(options.threads);
   const int threads = omp_get_max_threads();
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCampaign> prepared,
-                        prepare_campaign(spec, options.engine, threads));
+                        prepare_campaign(spec, options.engine, threads, options.window_kernels));
   PreparedCampaign& campaign = *prepared;
 
   std::error_code ignored;
@@ -251,7 +251,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   std::vector<std::unique_ptr<TrialEngine>> engines;
   for (int t = 0; t < threads; ++t) {
     engines.push_back(std::make_unique<TrialEngine>(*campaign.trial_plans, campaign.trial_rows,
-                                                    campaign.batched, campaign.regions.get()));
+                                                    campaign.batched, campaign.regions.get(),
+                                                    campaign.tail_plans.get()));
   }
   std::map<int64_t, std::unique_ptr<Executor>> golden_executors;
 

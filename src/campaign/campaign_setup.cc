@@ -67,7 +67,8 @@ Expected<std::string> model_fingerprint(const std::filesystem::path& path) {
 }
 
 Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec& spec,
-                                                             Engine engine, int threads) {
+                                                             Engine engine, int threads,
+                                                             bool window_kernels) {
   auto campaign = std::make_unique<PreparedCampaign>();
   campaign->spec = &spec;
   campaign->seed = spec.seed;
@@ -180,7 +181,7 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
   // Every engine (naive included) computes conv and pools with the window
   // kernels, so windowed recomputes, golden runs and full re-runs agree bit
   // for bit.
-  plan_options.window_kernels = true;
+  plan_options.window_kernels = window_kernels;
   campaign->trial_plans =
       std::make_unique<PlanCache>(graph, campaign->feed_index, sample_shape, plan_options);
   NNFI_ASSIGN_OR_RETURN(campaign->plan_for_weights, campaign->trial_plans->get(1));
@@ -191,7 +192,10 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
   // batch 2. A model with a fixed batch only ever runs one size, where every
   // value is copied whole.
   campaign->batched.assign(graph->values.size(), 0);
-  if (Expected<std::shared_ptr<const Plan>> two = campaign->trial_plans->get(2)) {
+  PlanOptions shapes_only;
+  shapes_only.use_fast_kernels = false;  // no weight copies for a look at shapes
+  PlanCache shape_plans(graph, campaign->feed_index, sample_shape, shapes_only);
+  if (Expected<std::shared_ptr<const Plan>> two = shape_plans.get(2)) {
     for (size_t v = 0; v < graph->values.size(); ++v) {
       const auto id = static_cast<ValueId>(v);
       const Shape& a = campaign->plan_for_weights->value_shape(id);
@@ -253,9 +257,25 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
     }
   }
 
+  // Batched tails get plans with kernels (and weight copies) for the nodes
+  // tails can run only.
+  std::set<NodeId> tail_set;
+  for (const PreparedSetting& setting : campaign->settings) {
+    if (campaign->regions == nullptr) break;
+    for (NodeId node : tail_nodes(setting.resume, *campaign->regions, setting.group.sites)) {
+      tail_set.insert(node);
+    }
+  }
+  PlanOptions tail_options = plan_options;
+  tail_options.kernel_nodes.assign(tail_set.begin(), tail_set.end());
+  if (tail_set.empty()) tail_options.use_fast_kernels = tail_options.window_kernels = false;
+  campaign->tail_plans =
+      std::make_unique<PlanCache>(graph, campaign->feed_index, sample_shape, tail_options);
+
   CampaignIdentity& identity = campaign->identity;
   identity.config = spec.text + "\n# model: " + spec.model.string() + "\n# data: " + data.spec +
                     "\n# feed: " + spec.feed + "\n# fetch: " + spec.fetch;
+  if (!window_kernels) identity.config += "\n# kernels: onednn";
   NNFI_ASSIGN_OR_RETURN(identity.model_hash, model_fingerprint(spec.model));
   identity.data_hash = dataset_fingerprint(data);
   identity.seed = std::to_string(spec.seed);

@@ -37,6 +37,7 @@ struct PreparedCampaign {
   std::unique_ptr<PlanCache> trial_plans;
   std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes
   std::unique_ptr<RegionModel> regions;          // the cached engine's window recompute
+  std::unique_ptr<PlanCache> tail_plans;         // its batched tails (kernels for tail nodes)
   int64_t batch = 32;  // images per golden run (the model's own where it fixes it)
   int64_t trial_rows = 1;
   std::vector<char> batched;  // per value: has the batch as first axis (TrialEngine)
@@ -48,7 +49,8 @@ struct PreparedCampaign {
 };
 
 Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec& spec,
-                                                             Engine engine, int threads);
+                                                             Engine engine, int threads,
+                                                             bool window_kernels = true);
 
 // A hex digest of a model file's bytes (a directory: of every file in it).
 Expected<std::string> model_fingerprint(const std::filesystem::path& path);

@@ -93,8 +93,11 @@ Expected<std::string> replay_fault(const std::filesystem::path& out_dir, int64_t
   const FaultRow& row = *found;
   NNFI_ASSIGN_OR_RETURN(std::string spec_json, store->campaign_value("spec"));
   NNFI_ASSIGN_OR_RETURN(CampaignSpec spec, campaign_spec_from_json(spec_json));
+  // The kernels the campaign ran on (campaign_setup.cc marks oneDNN runs).
+  NNFI_ASSIGN_OR_RETURN(std::string config, store->campaign_value("config"));
+  const bool window_kernels = config.find("\n# kernels: onednn") == std::string::npos;
   NNFI_ASSIGN_OR_RETURN(std::unique_ptr<PreparedCampaign> campaign,
-                        prepare_campaign(spec, Engine::kNaive, 1));
+                        prepare_campaign(spec, Engine::kNaive, 1, window_kernels));
   const PreparedSetting* setting = nullptr;
   for (const PreparedSetting& candidate : campaign->settings) {
     if (candidate.experiment == row.experiment && candidate.setting == row.setting) {

@@ -289,6 +289,12 @@ Status TrialEngine::run(const GoldenBatch& golden, const ResumePlan& resume,
       return Status::ok();
     }
   }
+  if (resume.use_regions && regions_ != nullptr && bindings.empty()) {
+    // Window phase for all trials at once, then the survivors' tails in
+    // batches as large as memory allows (region_trials.h).
+    return run_chunk_regions(golden, resume, sites, models, trials.data(),
+                             static_cast<int64_t>(trials.size()));
+  }
   return run_grouped(golden, resume, sites, models, bindings, trials);
 }
 
@@ -415,9 +421,6 @@ Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resum
                               const std::vector<const FaultModel*>& models,
                               const std::vector<WeightBinding>& bindings, Trial* trials,
                               int64_t count) {
-  if (resume.use_regions && regions_ != nullptr && bindings.empty()) {
-    return run_chunk_regions(golden, resume, sites, models, trials, count);
-  }
   // The smallest power of two that holds the chunk (fewer plans, less waste).
   int64_t rows = 1;
   while (rows < count) rows *= 2;
@@ -479,6 +482,33 @@ void TrialEngine::score(const Executor& executor, const GoldenBatch& golden, Tri
   }
 }
 
+Expected<int64_t> TrialEngine::tail_rows(const Plan& plan, const ResumePlan& resume,
+                                         int32_t stop, ValueId fetch) {
+  auto found = tail_rows_.find({resume.id, stop});
+  if (found != tail_rows_.end()) return found->second;
+  // Bytes one image needs in the tail: what it reads and what it computes.
+  const Graph& graph = plan.graph();
+  std::set<ValueId> values(tail_frontier(plan, resume, stop, fetch).begin(),
+                           tail_frontier(plan, resume, stop, fetch).end());
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId output : graph.nodes[resume.nodes[i]].outputs) values.insert(output);
+  }
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> one, plans_.get(1));
+  int64_t tail_bytes = 0;
+  for (ValueId value : values) {
+    if (one->value_dtype(value) == DType::kUndefined) continue;
+    tail_bytes += shape_num_elements(one->value_shape(value)) *
+                  static_cast<int64_t>(dtype_size(one->value_dtype(value)));
+  }
+  NNFI_ASSIGN_OR_RETURN(const int64_t image_bytes, plans_.bytes_per_image());
+  // As much memory as a chunk of whole trials would take, at most 256 rows:
+  // dense tails then run as real matrix products.
+  const int64_t rows = std::clamp<int64_t>(
+      max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes), max_rows_, 256);
+  tail_rows_[{resume.id, stop}] = rows;
+  return rows;
+}
+
 Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePlan& resume,
                                       const std::vector<SettingSite>& sites,
                                       const std::vector<const FaultModel*>& models, Trial* trials,
@@ -516,16 +546,21 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
     }
   }
   for (const auto& [stop, members] : survivors) {
-    std::vector<Trial> group;
-    std::vector<const RegionOutcome*> group_outcomes;
-    for (int64_t t : members) {
-      group.push_back(std::move(trials[t]));
-      group_outcomes.push_back(&outcomes[t]);
+    NNFI_ASSIGN_OR_RETURN(const int64_t cap, tail_rows(golden.executor->plan(), resume, stop,
+                                                       golden.fetch));
+    for (size_t first = 0; first < members.size(); first += static_cast<size_t>(cap)) {
+      const size_t last = std::min(members.size(), first + static_cast<size_t>(cap));
+      std::vector<Trial> group;
+      std::vector<const RegionOutcome*> group_outcomes;
+      for (size_t k = first; k < last; ++k) {
+        group.push_back(std::move(trials[members[k]]));
+        group_outcomes.push_back(&outcomes[members[k]]);
+      }
+      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sites, models, group.data(),
+                                            group_outcomes.data(),
+                                            static_cast<int64_t>(group.size())));
+      for (size_t k = first; k < last; ++k) trials[members[k]] = std::move(group[k - first]);
     }
-    NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sites, models, group.data(),
-                                          group_outcomes.data(),
-                                          static_cast<int64_t>(group.size())));
-    for (size_t k = 0; k < members.size(); ++k) trials[members[k]] = std::move(group[k]);
     counters_.batched_trials += static_cast<int64_t>(members.size());
   }
   counters_.batched_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -534,13 +569,35 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
   return Status::ok();
 }
 
+std::vector<NodeId> tail_nodes(const ResumePlan& resume, const RegionModel& regions,
+                               const std::vector<SettingSite>& sites) {
+  if (!resume.use_regions) return {};
+  size_t first = resume.nodes.size();
+  for (size_t i = 0; i < resume.nodes.size() && first == resume.nodes.size(); ++i) {
+    const NodeId node = resume.nodes[i];
+    if (!regions.capable(node)) first = i;
+    for (const SettingSite& site : sites) {
+      if (site.site.node == node && !regions.layout(site.site.value).known) first = i;
+    }
+  }
+  return std::vector<NodeId>(resume.nodes.begin() + static_cast<std::ptrdiff_t>(first),
+                             resume.nodes.end());
+}
+
 Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume,
                                      int32_t stop, const std::vector<SettingSite>& sites,
                                      const std::vector<const FaultModel*>& models, Trial* trials,
                                      const RegionOutcome* const* outcomes, int64_t count) {
+  // Powers of four: few plans (each holds the tail's weights), at most 4x
+  // spare rows.
   int64_t rows = 1;
-  while (rows < count) rows *= 2;
-  NNFI_ASSIGN_OR_RETURN(Executor * executor, executor_for(rows));
+  while (rows < count) rows *= 4;
+  auto& slot = tail_executors_[rows];
+  if (slot == nullptr) {
+    NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> tail_plan, tail_plans_->get(rows));
+    slot = std::make_unique<Executor>(tail_plan);
+  }
+  Executor* executor = slot.get();
   const Plan& plan = executor->plan();
   for (ValueId value : tail_frontier(plan, resume, stop, golden.fetch)) {
     NNFI_RETURN_IF_ERROR(copy_golden(value, *executor, golden, trials, count));

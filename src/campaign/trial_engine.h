@@ -108,6 +108,11 @@ struct ResumePlan {
 
 // `fetch` is always re-run or copied from golden, so a fault that cannot
 // reach it reads as masked.
+// Nodes a batched tail of `resume` may run: every node from the first one
+// where a trial can leave the window phase (empty without use_regions).
+std::vector<NodeId> tail_nodes(const ResumePlan& resume, const RegionModel& regions,
+                               const std::vector<SettingSite>& sites);
+
 // `regions`: the campaign's region model, or nullptr (no window recompute).
 ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& sites, Engine engine,
                             ValueId fetch, const RegionModel* regions = nullptr);
@@ -127,9 +132,15 @@ class TrialEngine {
   // batched[v]: value v has the batch as its first axis (else it is one
   // tensor shared by every image, e.g. computed from constants only).
   // `regions` (may be null) serves the plans with ResumePlan::use_regions.
+  // `tail_plans` (may be null: `plans`) plan the batched tails with kernels
+  // for the tail nodes only.
   TrialEngine(PlanCache& plans, int64_t max_rows, const std::vector<char>& batched,
-              const RegionModel* regions = nullptr)
-      : plans_(plans), max_rows_(max_rows), batched_(&batched), regions_(regions) {}
+              const RegionModel* regions = nullptr, PlanCache* tail_plans = nullptr)
+      : plans_(plans),
+        max_rows_(max_rows),
+        batched_(&batched),
+        regions_(regions),
+        tail_plans_(tail_plans != nullptr ? tail_plans : &plans) {}
   ~TrialEngine();
 
   // Where the window phase ended for the trials this engine ran.
@@ -183,6 +194,9 @@ class TrialEngine {
   // Values read by resume.nodes[stop..] but computed before (or outside) them.
   const std::vector<ValueId>& tail_frontier(const Plan& plan, const ResumePlan& resume,
                                             int32_t stop, ValueId fetch);
+  // How many trials a batched tail from `stop` runs at once.
+  Expected<int64_t> tail_rows(const Plan& plan, const ResumePlan& resume, int32_t stop,
+                              ValueId fetch);
   // Outcome and top-1 of each trial from the fetch of `executor`.
   void score(const Executor& executor, const GoldenBatch& golden, Trial* trials,
              int64_t count) const;
@@ -194,8 +208,11 @@ class TrialEngine {
   std::vector<char> dirty_;  // per value, for run_until_masked
   Counters counters_;
   const RegionModel* regions_ = nullptr;
+  PlanCache* tail_plans_;
+  std::map<int64_t, std::unique_ptr<Executor>> tail_executors_;
   std::vector<std::unique_ptr<RegionWorker>> workers_;  // per OpenMP thread
   std::map<std::pair<uint64_t, int32_t>, std::vector<ValueId>> tail_frontiers_;
+  std::map<std::pair<uint64_t, int32_t>, int64_t> tail_rows_;
 };
 
 // Rows a trial batch may have so that `threads` executors fit in `budget`

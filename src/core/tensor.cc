@@ -1,5 +1,7 @@
 #include "nnfi/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -10,9 +12,21 @@ namespace {
 // 64-byte alignment lets vector kernels and oneDNN use aligned loads.
 constexpr size_t kAlignment = 64;
 
+// From this size on, buffers come straight from the kernel: page aligned and
+// zero until first written, so a buffer nobody writes (most values of a
+// trial executor that only runs the end of a network) takes no memory.
+constexpr size_t kMappedFrom = size_t{1} << 20;
+
 std::shared_ptr<std::byte> allocate_zeroed(size_t bytes) {
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
+  if (rounded >= kMappedFrom) {
+    void* memory =
+        mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) throw std::bad_alloc();
+    return std::shared_ptr<std::byte>(static_cast<std::byte*>(memory),
+                                      [rounded](std::byte* p) { munmap(p, rounded); });
+  }
   void* memory = std::aligned_alloc(kAlignment, rounded);
   if (memory == nullptr) throw std::bad_alloc();
   std::memset(memory, 0, rounded);

@@ -1,3 +1,4 @@
+#include "kernels/fast/inference_fusion.h"
 #include "kernels/kernel.h"
 #include "nnfi/runtime.h"
 
@@ -76,12 +77,25 @@ void Executor::unbind_value(ValueId value) {
 Status Executor::run_node(NodeId id) {
   if (plan_->node_folded(id)) return Status::ok();
   const Node& node = plan_->graph().nodes[id];
+  const std::vector<ValueId>* inputs = &node.inputs;
+  const std::vector<ValueId>* outputs = &node.outputs;
+  if (plan_->fused_ != nullptr) {  // PlanOptions::fuse_for_inference
+    const kernels::FusedNode& fused = plan_->fused_->nodes[id];
+    if (fused.altered && !observers_[id].empty()) {
+      return unsupported("node '" + node.name +
+                         "' cannot be observed by a hook: the plan fused it for inference "
+                         "(PlanOptions::fuse_for_inference)");
+    }
+    if (fused.skipped) return Status::ok();
+    if (!fused.inputs.empty()) inputs = &fused.inputs;
+    if (!fused.outputs.empty()) outputs = &fused.outputs;
+  }
   input_scratch_.clear();
   output_scratch_.clear();
-  for (ValueId input : node.inputs) {
+  for (ValueId input : *inputs) {
     input_scratch_.push_back(input == kNoValue ? nullptr : values_[input]);
   }
-  for (ValueId output : node.outputs) output_scratch_.push_back(values_[output]);
+  for (ValueId output : *outputs) output_scratch_.push_back(values_[output]);
   kernels::EvalContext context{node, input_scratch_, output_scratch_};
   Status status = plan_->fast_kernels_[id] != nullptr ? plan_->fast_kernels_[id]->eval(context)
                                                       : kernels::op_def(node.op).reference(context);

@@ -42,6 +42,13 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
   for (NodeId node : options.reference_nodes) {
     if (node >= 0 && static_cast<size_t>(node) < g.nodes.size()) reference_only[node] = true;
   }
+  if (!options.kernel_nodes.empty()) {
+    std::vector<bool> listed(g.nodes.size(), false);
+    for (NodeId node : options.kernel_nodes) {
+      if (node >= 0 && static_cast<size_t>(node) < g.nodes.size()) listed[node] = true;
+    }
+    for (size_t n = 0; n < g.nodes.size(); ++n) reference_only[n] = reference_only[n] || !listed[n];
+  }
   std::vector<kernels::TensorInfo> inputs;
   std::vector<kernels::TensorInfo> outputs;
   for (size_t n = 0; n < g.nodes.size(); ++n) {

@@ -18,6 +18,7 @@ struct RunCommandOptions {
   std::string out;
   int threads = 0;
   std::string engine = "cached";
+  std::string kernels = "window";
   std::string model;
   std::string feed;
   std::string fetch;
@@ -134,6 +135,7 @@ Status run_run(const RunCommandOptions& options) {
                : options.engine == "prefix" ? Engine::kPrefixOnly
                                             : Engine::kCachedPrefix;
   run.progress = !options.quiet;
+  run.window_kernels = options.kernels == "window";
   NNFI_RETURN_IF_ERROR(run_campaign(spec, run));
   print_summary(run.out_dir);
   std::printf("\nresults: %s (summary.json, settings.csv, repetitions.csv, results.sqlite)\n",
@@ -163,6 +165,13 @@ Command add_run_command(CLI::App& app) {
                    "fault is masked; prefix: resume but run everything downstream; naive: "
                    "re-run the whole model (the reference)")
       ->check(CLI::IsMember({"cached", "prefix", "naive"}))
+      ->capture_default_str();
+  command
+      ->add_option("--kernels", options->kernels,
+                   "window: conv and pools on the position-invariant kernels that window-by-"
+                   "window recompute needs; onednn: on oneDNN (for speed comparisons; results "
+                   "may differ in the last bits)")
+      ->check(CLI::IsMember({"window", "onednn"}))
       ->capture_default_str();
   command->add_option("--model", options->model, "Model file (overrides the campaign's)");
   command->add_option("--feed", options->feed, "Graph input fed the images");

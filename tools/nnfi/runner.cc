@@ -114,7 +114,13 @@ Status BatchRunner::make_executor(const Shape& feed_shape) {
     }
     shapes.push_back(std::move(shape));
   }
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan, Plan::create(graph_, std::move(shapes)));
+  // Plain inference: a fused plan, unless the fetched value is an inner one
+  // (a fused plan computes only the graph outputs as the IR says).
+  PlanOptions options;
+  options.fuse_for_inference =
+      std::find(g.outputs.begin(), g.outputs.end(), fetch_) != g.outputs.end();
+  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan,
+                        Plan::create(graph_, std::move(shapes), options));
   if (plan->value_dtype(fetch_) == DType::kUndefined) {
     return invalid_argument("value '" + g.values[fetch_].name + "' is not computed by the model");
   }

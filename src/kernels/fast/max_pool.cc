@@ -188,8 +188,20 @@ class TunedMaxPool : public FastKernel {
     const int64_t src_image = geometry.channels * geometry.rows.input * geometry.cols.input;
     const int64_t dst_image = geometry.channels * geometry.rows.output * geometry.cols.output;
     return onednn::parallel_units(batch, "MaxPool", [&](int64_t begin, int64_t end) {
+      const int64_t out_pixels = geometry.rows.output * geometry.cols.output;
+      float* hwc = plain_output ? static_cast<float*>(onednn::thread_scratch(
+                                      onednn::ScratchSlot::kDestination, dst_image * sizeof(float)))
+                                : nullptr;
       for (int64_t n = begin; n < end; ++n) {
-        if (channels_last) {
+        if (plain_output) {  // NHWC in, NCHW out: pool into scratch, then transpose
+          max_pool_image_channels_last(geometry, x + n * src_image, hwc);
+          float* out = y + n * dst_image;
+          for (int64_t c = 0; c < geometry.channels; ++c) {
+            for (int64_t p = 0; p < out_pixels; ++p) {
+              out[c * out_pixels + p] = hwc[p * geometry.channels + c];
+            }
+          }
+        } else if (channels_last) {
           max_pool_image_channels_last(geometry, x + n * src_image, y + n * dst_image);
         } else {
           max_pool_image_channels_first(geometry, x + n * src_image, y + n * dst_image);
@@ -199,20 +211,23 @@ class TunedMaxPool : public FastKernel {
   }
 
   int64_t batch = 0;
-  bool channels_last = false;
+  bool channels_last = false;  // how the images are stored (and pooled)
+  bool plain_output = false;   // channels_last input, channels-first output
   PoolGeometry geometry;
 };
 
-}  // namespace
-
-std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
-                                                  std::span<const TensorInfo> inputs,
-                                                  std::span<const TensorInfo> outputs) {
+// nhwc: a channels-first node whose input is stored NHWC (a fused plan's
+// internal layout); its output is stored NHWC too, or NCHW with plain_output.
+std::unique_ptr<FastKernel> build_max_pool(const Node& node, std::span<const TensorInfo> inputs,
+                                           std::span<const TensorInfo> outputs, bool nhwc,
+                                           bool plain_output) {
   // Only output 0 (no Indices).
   std::optional<PoolShape> shape = covered_pool_shape(node, inputs, outputs);
   if (!shape) return nullptr;
+  if (nhwc && (shape->channels_last || shape->input_spatial.size() != 2)) return nullptr;
   auto kernel = std::make_unique<TunedMaxPool>();
-  kernel->channels_last = shape->channels_last;
+  kernel->channels_last = shape->channels_last || nhwc;
+  kernel->plain_output = nhwc && plain_output;
   kernel->batch = shape->batch;
   PoolGeometry& g = kernel->geometry;
   g.channels = shape->channels;
@@ -227,12 +242,27 @@ std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
   }
   g.rows = spatial_rank == 2 ? axes[0] : WindowAxis{1, 1, 1, 1, 0, 0, 1};
   g.cols = axes.back();
-  Shape expected = {kernel->batch};
-  if (!kernel->channels_last) expected.push_back(g.channels);
+  Shape expected = {kernel->batch};  // the IR shape, whatever the storage
+  if (!shape->channels_last) expected.push_back(g.channels);
   for (const WindowAxis& axis : axes) expected.push_back(axis.output);
-  if (kernel->channels_last) expected.push_back(g.channels);
+  if (shape->channels_last) expected.push_back(g.channels);
   if (outputs[0].shape != expected) return nullptr;
   return kernel;
+}
+
+}  // namespace
+
+std::unique_ptr<FastKernel> create_tuned_max_pool(const Node& node,
+                                                  std::span<const TensorInfo> inputs,
+                                                  std::span<const TensorInfo> outputs) {
+  return build_max_pool(node, inputs, outputs, false, false);
+}
+
+std::unique_ptr<FastKernel> create_tuned_max_pool_nhwc(const Node& node,
+                                                       std::span<const TensorInfo> inputs,
+                                                       std::span<const TensorInfo> outputs,
+                                                       bool plain_output) {
+  return build_max_pool(node, inputs, outputs, true, plain_output);
 }
 
 }  // namespace nnfi::kernels

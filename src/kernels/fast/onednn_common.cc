@@ -97,6 +97,22 @@ dnnl::primitive_attr default_attr() {
   return attr;
 }
 
+void append_activation(const FusedActivation& activation, dnnl::post_ops* post_ops) {
+  switch (activation.kind) {
+    case FusedActivation::Kind::kNone: break;
+    case FusedActivation::Kind::kRelu:
+      post_ops->append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+      break;
+    case FusedActivation::Kind::kLeakyRelu:
+      post_ops->append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, activation.alpha, 0.0f);
+      break;
+    case FusedActivation::Kind::kClip:
+      post_ops->append_eltwise(1.0f, dnnl::algorithm::eltwise_clip_v2, activation.alpha,
+                               activation.beta);
+      break;
+  }
+}
+
 dnnl::memory::dims to_dims(const Shape& shape) {
   return dnnl::memory::dims(shape.begin(), shape.end());
 }

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "kernels/fast/fast_kernels.h"
 #include "nnfi/status.h"
 #include "nnfi/tensor.h"
 
@@ -64,6 +65,9 @@ dnnl::memory scratchpad_memory(const dnnl::memory::desc& desc);
 
 // Attributes every fast primitive is built with (user-managed scratchpad).
 dnnl::primitive_attr default_attr();
+
+// Appends a fused plan's activation (nothing for kNone) as an eltwise post-op.
+void append_activation(const FusedActivation& activation, dnnl::post_ops* post_ops);
 
 // Dims from a shape.
 dnnl::memory::dims to_dims(const Shape& shape);

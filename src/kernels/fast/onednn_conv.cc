@@ -7,10 +7,18 @@
 // (blocked) layout and each image is reordered into and out of it in
 // per-thread scratch. Reorders are exact copies done per image, so results
 // still do not depend on the batch or thread count.
+//
+// Fused plans (PlanOptions::fuse_for_inference, create_onednn_conv_fused):
+// the primitive of a channels-first 2-D conv always runs in NHWC (what oneDNN
+// picks here anyway), tensors may already be stored NHWC (then no reorder),
+// a residual Add becomes a sum post-op (the image's residual is copied into
+// the destination first) and an activation an eltwise post-op.
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -42,6 +50,11 @@ class OnednnConv : public FastKernel {
   memory::desc primitive_dst_desc;
   memory::desc src_reorder_scratchpad_desc;
   memory::desc dst_reorder_scratchpad_desc;
+  // Fused residual: copied (memcpy) or reordered into the primitive's dst.
+  bool has_residual = false;
+  std::optional<dnnl::reorder> residual_reorder;
+  memory::desc residual_desc;
+  memory::desc residual_reorder_scratchpad_desc;
   memory::desc bias_desc;
   memory::desc scratchpad_desc;
   memory weights;  // reordered at plan time
@@ -55,15 +68,16 @@ class OnednnConv : public FastKernel {
 Status OnednnConv::eval(EvalContext& context) {
   const float* x = context.inputs[0]->data<float>();
   const Tensor* runtime_bias = has_bias && !bias ? context.inputs[2] : nullptr;
+  const float* r = has_residual ? context.inputs[3]->data<float>() : nullptr;
   float* y = context.outputs[0]->data<float>();
   return onednn::parallel_units(batch, "Conv", [&](int64_t begin, int64_t end) {
     const dnnl::engine& engine = onednn::cpu_engine();
     memory src(src_desc, engine, const_cast<float*>(x));
     memory dst(dst_desc, engine, y);
     // One scratchpad buffer serves the conv and both reorders: they run in turn.
-    const size_t pad_bytes =
-        std::max({scratchpad_desc.get_size(), src_reorder_scratchpad_desc.get_size(),
-                  dst_reorder_scratchpad_desc.get_size()});
+    const size_t pad_bytes = std::max(
+        {scratchpad_desc.get_size(), src_reorder_scratchpad_desc.get_size(),
+         dst_reorder_scratchpad_desc.get_size(), residual_reorder_scratchpad_desc.get_size()});
     void* pad = onednn::thread_scratch(onednn::ScratchSlot::kPrimitive, pad_bytes);
     memory src_reorder_pad =
         src_reorder ? memory(src_reorder_scratchpad_desc, engine, pad) : memory();
@@ -90,10 +104,22 @@ Status OnednnConv::eval(EvalContext& context) {
           bias ? onednn::alias(bias)
                : memory(bias_desc, engine, const_cast<float*>(runtime_bias->data<float>()));
     }
+    memory residual =
+        has_residual ? memory(residual_desc, engine, const_cast<float*>(r)) : memory();
+    memory residual_reorder_pad =
+        residual_reorder ? memory(residual_reorder_scratchpad_desc, engine, pad) : memory();
     dnnl::stream& stream = onednn::thread_stream();
     for (int64_t n = begin; n < end; ++n) {
       src.set_data_handle(const_cast<float*>(x + n * src_image));
       dst.set_data_handle(y + n * dst_image);
+      if (residual_reorder) {  // the sum post-op adds what the destination holds
+        residual.set_data_handle(const_cast<float*>(r + n * dst_image));
+        residual_reorder->execute(stream, {{DNNL_ARG_FROM, residual},
+                                           {DNNL_ARG_TO, primitive_dst},
+                                           {DNNL_ARG_SCRATCHPAD, residual_reorder_pad}});
+      } else if (has_residual) {
+        std::memcpy(y + n * dst_image, r + n * dst_image, dst_image * sizeof(float));
+      }
       if (src_reorder) {
         src_reorder->execute(stream, {{DNNL_ARG_FROM, src},
                                       {DNNL_ARG_TO, primitive_src},
@@ -116,13 +142,20 @@ Tag activation_tag(size_t rank, bool channels_last) {
   return channels_last ? Tag::nhwc : Tag::nchw;
 }
 
+// fusion: nullptr for the plain node (see the top).
 std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorInfo> inputs,
-                                       std::span<const TensorInfo> outputs) {
-  if (inputs.size() < 2 || inputs.size() > 3 || outputs.size() != 1) return nullptr;
+                                       std::span<const TensorInfo> outputs,
+                                       const ConvFusion* fusion) {
+  const size_t max_inputs = fusion != nullptr && fusion->residual ? 4 : 3;
+  if (inputs.size() < 2 || inputs.size() > max_inputs || outputs.size() != 1) return nullptr;
   const TensorInfo& x = inputs[0];
   const TensorInfo& w = inputs[1];
-  const TensorInfo* b = inputs.size() == 3 && inputs[2].present() ? &inputs[2] : nullptr;
+  const TensorInfo* b = inputs.size() >= 3 && inputs[2].present() ? &inputs[2] : nullptr;
   const TensorInfo& y = outputs[0];
+  if (fusion != nullptr && fusion->residual &&
+      (inputs.size() != 4 || inputs[3].dtype != DType::kFloat32 || inputs[3].shape != y.shape)) {
+    return nullptr;
+  }
   if (x.dtype != DType::kFloat32 || w.dtype != DType::kFloat32 || y.dtype != DType::kFloat32) {
     return nullptr;
   }
@@ -134,6 +167,12 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
   const int64_t channels_last = node.attributes.get_int("channels_last", 0);
   if (channels_last != 0 && channels_last != 1) return nullptr;
   const bool last = channels_last == 1;
+  // Fused channels-first 2-D convs run in NHWC; other nodes keep their IR layout.
+  const bool nhwc_primitive = fusion != nullptr && !last && rank == 4;
+  if (fusion != nullptr && !nhwc_primitive &&
+      (fusion->src_nhwc || fusion->dst_nhwc || fusion->residual_nhwc)) {
+    return nullptr;
+  }
   const int64_t group = node.attributes.get_int("group", 1);
   const int64_t batch = x.shape[0];
   const int64_t in_channels = last ? x.shape[rank - 1] : x.shape[1];
@@ -165,6 +204,15 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
   for (size_t i = 0; i < spatial_rank; ++i) {
     const WindowAxis& axis = axes[i];
     if (y.shape[(last ? 1 : 2) + i] != axis.output) return nullptr;
+    // Where a pad is at least the kernel extent (outputs that see only
+    // padding), oneDNN 2.6's brgconv skips a sum post-op there and crashes on
+    // sum + eltwise: leave such convs unfused.
+    const int64_t extent = dilated_kernel(axis.kernel, axis.dilation);
+    if (fusion != nullptr &&
+        (fusion->residual || fusion->activation.kind != FusedActivation::Kind::kNone) &&
+        (axis.pad_begin >= extent || axis.pad_end >= extent)) {
+      return nullptr;
+    }
     src_dims.push_back(axis.input);
     dst_dims.push_back(axis.output);
     strides.push_back(axis.stride);
@@ -188,23 +236,39 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
     const dnnl::engine& engine = onednn::cpu_engine();
     const Tag act = activation_tag(rank, last);
-    kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, act);
-    kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, act);
+    const auto stored = [&](bool nhwc) { return nhwc ? Tag::nhwc : act; };
+    const bool src_nhwc = fusion != nullptr && fusion->src_nhwc;
+    const bool dst_nhwc = fusion != nullptr && fusion->dst_nhwc;
+    kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, stored(src_nhwc));
+    kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, stored(dst_nhwc));
     memory::desc weights_any(weight_dims, memory::data_type::f32, Tag::any);
     memory::desc bias_desc;
     if (b != nullptr) bias_desc = memory::desc({out_channels}, memory::data_type::f32, Tag::x);
     // Channels-first: let oneDNN pick the activation layout (see the top),
     // except for few input channels (an RGB stem), where the plain GEMM path
     // is as fast and the reorders would only add time.
-    const bool free_layout = !last && in_channels / group >= kMinFreeLayoutChannels;
+    const bool free_layout =
+        nhwc_primitive || (!last && in_channels / group >= kMinFreeLayoutChannels);
+    const Tag free_tag = nhwc_primitive ? Tag::nhwc : Tag::any;
     const memory::desc primitive_src =
-        free_layout ? memory::desc(src_dims, memory::data_type::f32, Tag::any) : kernel->src_desc;
+        free_layout ? memory::desc(src_dims, memory::data_type::f32, free_tag) : kernel->src_desc;
     const memory::desc primitive_dst =
-        free_layout ? memory::desc(dst_dims, memory::data_type::f32, Tag::any) : kernel->dst_desc;
+        free_layout ? memory::desc(dst_dims, memory::data_type::f32, free_tag) : kernel->dst_desc;
     dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, primitive_src,
         weights_any, bias_desc, primitive_dst, strides, dilations, pad_begin, pad_end);
-    dnnl::convolution_forward::primitive_desc primitive_desc(desc, onednn::default_attr(), engine);
+    dnnl::primitive_attr attr = onednn::default_attr();
+    if (fusion != nullptr) {
+      dnnl::post_ops post_ops;
+      if (fusion->residual) post_ops.append_sum(1.0f);  // adds what the destination holds
+      onednn::append_activation(fusion->activation, &post_ops);
+      attr.set_post_ops(post_ops);
+    }
+    dnnl::convolution_forward::primitive_desc primitive_desc(desc, attr, engine);
+    // A fused plan replaces several kernels by this one: never by a slow reference.
+    if (fusion != nullptr && std::string(primitive_desc.impl_info_str()).rfind("ref", 0) == 0) {
+      return nullptr;
+    }
     kernel->primitive_src_desc = primitive_desc.src_desc();
     kernel->primitive_dst_desc = primitive_desc.dst_desc();
     if (kernel->primitive_src_desc != kernel->src_desc) {
@@ -221,6 +285,18 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
                                                  kernel->dst_desc, onednn::default_attr());
       kernel->dst_reorder = dnnl::reorder(reorder_desc);
       kernel->dst_reorder_scratchpad_desc = reorder_desc.scratchpad_desc();
+    }
+    if (fusion != nullptr && fusion->residual) {
+      kernel->has_residual = true;
+      kernel->residual_desc =
+          memory::desc(dst_dims, memory::data_type::f32, stored(fusion->residual_nhwc));
+      if (kernel->residual_desc != kernel->primitive_dst_desc || kernel->dst_reorder) {
+        dnnl::reorder::primitive_desc reorder_desc(engine, kernel->residual_desc, engine,
+                                                   kernel->primitive_dst_desc,
+                                                   onednn::default_attr());
+        kernel->residual_reorder = dnnl::reorder(reorder_desc);
+        kernel->residual_reorder_scratchpad_desc = reorder_desc.scratchpad_desc();
+      }
     }
     kernel->primitive = dnnl::convolution_forward(primitive_desc);
     kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
@@ -247,7 +323,14 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
 
 std::unique_ptr<FastKernel> create_onednn_conv(const Node& node, std::span<const TensorInfo> inputs,
                                                std::span<const TensorInfo> outputs) {
-  return build_conv(node, inputs, outputs);
+  return build_conv(node, inputs, outputs, nullptr);
+}
+
+std::unique_ptr<FastKernel> create_onednn_conv_fused(const Node& node,
+                                                     std::span<const TensorInfo> inputs,
+                                                     std::span<const TensorInfo> outputs,
+                                                     const ConvFusion& fusion) {
+  return build_conv(node, inputs, outputs, &fusion);
 }
 
 }  // namespace nnfi::kernels

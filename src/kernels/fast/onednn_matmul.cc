@@ -125,8 +125,10 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
 // Builds the row-block primitive. `constant_b` (k, n), stored transposed
 // (n, k) when trans_b, is packed now; nullptr means B comes at eval, plain.
 // bias: n values or empty. alpha scales A x B; sum adds what Y already holds.
+// activation: a fused plan's activation, applied last.
 bool build_primitive(OnednnRowMatmul* kernel, const float* constant_b, bool trans_b,
-                     const std::vector<float>& bias, float alpha, bool sum) {
+                     const std::vector<float>& bias, float alpha, bool sum,
+                     const FusedActivation& activation) {
   const memory::dim k = kernel->k;
   const memory::dim n = kernel->n;
   try {
@@ -143,6 +145,7 @@ bool build_primitive(OnednnRowMatmul* kernel, const float* constant_b, bool tran
     dnnl::post_ops post_ops;
     if (alpha != 1.0f) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, alpha, 0.0f);
     if (sum) post_ops.append_sum(1.0f);
+    onednn::append_activation(activation, &post_ops);
     dnnl::primitive_attr attr = onednn::default_attr();
     attr.set_post_ops(post_ops);
     dnnl::matmul::primitive_desc primitive_desc(
@@ -162,7 +165,8 @@ bool build_primitive(OnednnRowMatmul* kernel, const float* constant_b, bool tran
 }
 
 std::unique_ptr<FastKernel> build_matmul(std::span<const TensorInfo> inputs,
-                                         std::span<const TensorInfo> outputs) {
+                                         std::span<const TensorInfo> outputs,
+                                         const FusedActivation& activation) {
   if (inputs.size() != 2 || outputs.size() != 1) return nullptr;
   const TensorInfo& a = inputs[0];
   const TensorInfo& b = inputs[1];
@@ -226,12 +230,15 @@ std::unique_ptr<FastKernel> build_matmul(std::span<const TensorInfo> inputs,
   if (shape_num_elements(outputs[0].shape) != matrices * kernel->rows * n) return nullptr;
   const float* constant_b =
       b_is_matrix && b.constant != nullptr ? b.constant->data<float>() : nullptr;
-  if (!build_primitive(kernel.get(), constant_b, false, {}, 1.0f, false)) return nullptr;
+  if (!build_primitive(kernel.get(), constant_b, false, {}, 1.0f, false, activation)) {
+    return nullptr;
+  }
   return kernel;
 }
 
 std::unique_ptr<FastKernel> build_gemm(const Node& node, std::span<const TensorInfo> inputs,
-                                       std::span<const TensorInfo> outputs) {
+                                       std::span<const TensorInfo> outputs,
+                                       const FusedActivation& activation) {
   if (inputs.size() < 2 || inputs.size() > 3 || outputs.size() != 1) return nullptr;
   const TensorInfo& a = inputs[0];
   const TensorInfo& b = inputs[1];
@@ -278,7 +285,8 @@ std::unique_ptr<FastKernel> build_gemm(const Node& node, std::span<const TensorI
     }
   }
   const float* constant_b = b.constant != nullptr ? b.constant->data<float>() : nullptr;
-  if (!build_primitive(kernel.get(), constant_b, trans_b, bias, alpha, kernel->prefill)) {
+  if (!build_primitive(kernel.get(), constant_b, trans_b, bias, alpha, kernel->prefill,
+                       activation)) {
     return nullptr;
   }
   return kernel;
@@ -289,12 +297,21 @@ std::unique_ptr<FastKernel> build_gemm(const Node& node, std::span<const TensorI
 std::unique_ptr<FastKernel> create_onednn_matmul(const Node& node,
                                                  std::span<const TensorInfo> inputs,
                                                  std::span<const TensorInfo> outputs) {
-  return build_matmul(inputs, outputs);
+  return build_matmul(inputs, outputs, {});
 }
 
 std::unique_ptr<FastKernel> create_onednn_gemm(const Node& node, std::span<const TensorInfo> inputs,
                                                std::span<const TensorInfo> outputs) {
-  return build_gemm(node, inputs, outputs);
+  return build_gemm(node, inputs, outputs, {});
+}
+
+std::unique_ptr<FastKernel> create_onednn_matmul_fused(const Node& node,
+                                                       std::span<const TensorInfo> inputs,
+                                                       std::span<const TensorInfo> outputs,
+                                                       const FusedActivation& activation) {
+  if (node.op == OpType::kGemm) return build_gemm(node, inputs, outputs, activation);
+  if (node.op == OpType::kMatMul) return build_matmul(inputs, outputs, activation);
+  return nullptr;
 }
 
 }  // namespace nnfi::kernels

@@ -56,11 +56,14 @@ Status OnednnPool::eval(EvalContext& context) {
 
 enum class PoolKind { kAverage, kGlobalAverage };
 
+// nhwc: a channels-first 2-D node whose tensors are stored NHWC (a fused
+// plan's internal layout).
 std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
                                        std::span<const TensorInfo> inputs,
-                                       std::span<const TensorInfo> outputs) {
+                                       std::span<const TensorInfo> outputs, bool nhwc) {
   std::optional<PoolShape> shape = covered_pool_shape(node, inputs, outputs);
   if (!shape) return nullptr;
+  if (nhwc && (shape->channels_last || shape->input_spatial.size() != 2)) return nullptr;
   const bool last = shape->channels_last;
   const int64_t batch = shape->batch;
   const int64_t channels = shape->channels;
@@ -116,7 +119,7 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
   try {
     onednn::SingleThreadScope single;  // configure for one thread, whatever the thread count
     const Tag tag =
-        spatial_rank == 1 ? (last ? Tag::nwc : Tag::ncw) : (last ? Tag::nhwc : Tag::nchw);
+        spatial_rank == 1 ? (last ? Tag::nwc : Tag::ncw) : (last || nhwc ? Tag::nhwc : Tag::nchw);
     kernel->src_desc = memory::desc(src_dims, memory::data_type::f32, tag);
     kernel->dst_desc = memory::desc(dst_dims, memory::data_type::f32, tag);
     dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm,
@@ -140,13 +143,18 @@ std::unique_ptr<FastKernel> build_pool(PoolKind kind, const Node& node,
 std::unique_ptr<FastKernel> create_onednn_average_pool(const Node& node,
                                                        std::span<const TensorInfo> inputs,
                                                        std::span<const TensorInfo> outputs) {
-  return build_pool(PoolKind::kAverage, node, inputs, outputs);
+  return build_pool(PoolKind::kAverage, node, inputs, outputs, false);
 }
 
 std::unique_ptr<FastKernel> create_onednn_global_average_pool(const Node& node,
                                                               std::span<const TensorInfo> inputs,
                                                               std::span<const TensorInfo> outputs) {
-  return build_pool(PoolKind::kGlobalAverage, node, inputs, outputs);
+  return build_pool(PoolKind::kGlobalAverage, node, inputs, outputs, false);
+}
+
+std::unique_ptr<FastKernel> create_onednn_global_average_pool_nhwc(
+    const Node& node, std::span<const TensorInfo> inputs, std::span<const TensorInfo> outputs) {
+  return build_pool(PoolKind::kGlobalAverage, node, inputs, outputs, true);
 }
 
 }  // namespace nnfi::kernels
