@@ -220,7 +220,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  // One small window: 7x7 outputs of the 28x28x512->512 conv, one image, one thread.
+  // Small windows of the 28x28x512->512 conv, one image, one thread.
   {
     const Layer& l = layers[1];
     window::ConvGeometry g;
@@ -232,22 +232,27 @@ int main(int argc, char** argv) {
     const Tensor b = random_tensor({l.out_channels}, 3);
     window::WindowConv conv(g, w.data<float>(), b.data<float>());
     const Tensor x = random_tensor({l.height, l.width, l.in_channels}, 1);
-    const window::Window out{10, 17, 10, 17};
-    const window::Window in = window::input_window(g.rows, g.cols, out);
-    std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels));
-    for (int64_t r = in.row_begin; r < in.row_end; ++r) {
-      std::memcpy(&x_in[(r - in.row_begin) * in.cols() * l.in_channels],
-                  x.data<float>() + (r * l.width + in.col_begin) * l.in_channels,
-                  in.cols() * l.in_channels * sizeof(float));
-    }
-    std::vector<float> y(static_cast<size_t>(out.area() * l.out_channels));
-    const double t = median_ms(reps * 5, [&] { conv.run(x_in.data(), in, out, y.data()); });
     std::vector<float> full(static_cast<size_t>(l.height * l.width * l.out_channels));
     const window::Window all{0, l.height, 0, l.width};
     const double t_full =
         median_ms(reps, [&] { conv.run(x.data<float>(), all, all, full.data()); });
-    std::printf("7x7 window of 28x28x512->512 (1 image, 1 thread): %.3f ms; full image %.3f ms\n",
-                t, t_full);
+    std::printf("28x28x512->512 3x3, one image, one thread: full image %.3f ms\n", t_full);
+    for (int64_t size : {1, 3, 7, 14}) {
+      const window::Window out{10, 10 + size, 10, 10 + size};
+      const window::Window in = window::input_window(g.rows, g.cols, out);
+      std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels));
+      for (int64_t r = in.row_begin; r < in.row_end; ++r) {
+        std::memcpy(&x_in[(r - in.row_begin) * in.cols() * l.in_channels],
+                    x.data<float>() + (r * l.width + in.col_begin) * l.in_channels,
+                    in.cols() * l.in_channels * sizeof(float));
+      }
+      std::vector<float> y(static_cast<size_t>(out.area() * l.out_channels));
+      const double t = median_ms(reps * 5, [&] { conv.run(x_in.data(), in, out, y.data()); });
+      std::printf("  %2lldx%-2lld output window: %.3f ms (%.1f us per pixel; full image %.1f)\n",
+                  static_cast<long long>(size), static_cast<long long>(size), t,
+                  1000.0 * t / static_cast<double>(out.area()),
+                  1000.0 * t_full / static_cast<double>(all.area()));
+    }
   }
   return 0;
 }

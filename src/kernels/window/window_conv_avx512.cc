@@ -17,6 +17,7 @@
 #include <array>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "kernels/window/window_internal.h"
 
@@ -120,36 +121,39 @@ NNFI_AVX512 void conv_block(const BlockArgs& a) {
   }
 }
 
-// A block whose pixels do not all have the same valid kw taps (a border
-// block): the kw loop covers the union of their ranges, and each pixel's
+// A block of up to kMaxMaskedPixels arbitrary output pixels of the window
+// (a border block, or pixels from several rows of a narrow window): the tap
+// loops cover the union of the pixels' valid tap ranges, and each pixel's
 // fmas are masked off (not executed) at the taps that are padding for it.
-// x is addressed by offsets from `input`, only formed where valid.
+// x is addressed by offsets from `input`, formed only where valid.
 constexpr int kMaxMaskedPixels = 6;  // one mask register per pixel (k1..k7)
 
-struct MaskedTaps {
+struct PixelSet {
   const float* input;
-  int64_t x0;                       // offset of pixel 0 at tap (kh_lo, kw 0), channel 0
-  int64_t kw_lo[kMaxMaskedPixels];  // each pixel's valid kw taps [kw_lo, kw_hi)
-  int64_t kw_hi[kMaxMaskedPixels];
-  int64_t kw_begin, kw_end;  // their union
+  int64_t x0[kMaxMaskedPixels];  // offset of the pixel's tap (0, 0), channel 0 of the group
+  int64_t kh_lo[kMaxMaskedPixels], kh_hi[kMaxMaskedPixels];  // valid taps per pixel
+  int64_t kw_lo[kMaxMaskedPixels], kw_hi[kMaxMaskedPixels];
+  float* y[kMaxMaskedPixels];                  // the pixel's output, first vector's channel
+  int64_t kh_begin, kh_end, kw_begin, kw_end;  // union of the valid taps
 };
 
 template <int P, int V>
-NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const MaskedTaps& t) {
+NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const PixelSet& t) {
   __m512 acc[P][V];
 #pragma GCC unroll 8
   for (int p = 0; p < P; ++p) {
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) acc[p][v] = _mm512_setzero_ps();
   }
-  for (int64_t i = 0; i < a.kh_count; ++i) {
+  for (int64_t kh = t.kh_begin; kh < t.kh_end; ++kh) {
     for (int64_t kw = t.kw_begin; kw < t.kw_end; ++kw) {
       __mmask16 mask[P];
       const float* x_tap[P];
       int first = -1;
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
-        const bool valid = kw >= t.kw_lo[p] && kw < t.kw_hi[p];
+        const bool valid =
+            kh >= t.kh_lo[p] && kh < t.kh_hi[p] && kw >= t.kw_lo[p] && kw < t.kw_hi[p];
         mask[p] = valid ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>(0);
         if (valid && first < 0) first = p;
       }
@@ -157,10 +161,10 @@ NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const MaskedTaps& t) {
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
         // A skipped pixel reads a valid pixel's x (its fma is masked off).
-        const int64_t q = mask[p] != 0 ? p : first;
-        x_tap[p] = t.input + t.x0 + i * a.x_kh + q * a.x_pixel + kw * a.x_kw;
+        const int q = mask[p] != 0 ? p : first;
+        x_tap[p] = t.input + t.x0[q] + kh * a.x_kh + kw * a.x_kw;
       }
-      const float* w_tap = a.w + i * a.w_kh + kw * a.w_kw;
+      const float* w_tap = a.w + kh * a.w_kh + kw * a.w_kw;
       for (int64_t c = 0; c < a.channels; ++c) {
         const float* wc = w_tap + c * a.w_c;
         __m512 w[V];
@@ -178,13 +182,12 @@ NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const MaskedTaps& t) {
   const __mmask16 tail = lanes_mask(a.last_lanes);
 #pragma GCC unroll 8
   for (int p = 0; p < P; ++p) {
-    float* y = a.y + p * a.y_pixel;
 #pragma GCC unroll 4
     for (int v = 0; v < V; ++v) {
       const __mmask16 m = v == V - 1 ? tail : static_cast<__mmask16>(0xffff);
       __m512 out = acc[p][v];
       if (a.bias != nullptr) out = add_fixed(out, _mm512_maskz_loadu_ps(m, a.bias + v * kLanes));
-      _mm512_mask_storeu_ps(y + v * kLanes, m, out);
+      _mm512_mask_storeu_ps(t.y[p] + v * kLanes, m, out);
     }
   }
 }
@@ -212,7 +215,7 @@ const BlockFn* blocks_for(int v) {
   }
 }
 
-using MaskedFn = void (*)(const BlockArgs&, const MaskedTaps&);
+using MaskedFn = void (*)(const BlockArgs&, const PixelSet&);
 
 template <int V, int... P>
 constexpr std::array<MaskedFn, sizeof...(P)> masked_table(std::integer_sequence<int, P...>) {
@@ -233,31 +236,46 @@ const MaskedFn* masked_blocks_for(int v) {
   }
 }
 
-// Generic conv, pixels [ow0, ow1) of output row oh (rows taps [kh_lo,
-// kh_hi)). Balanced blocks of up to kMaxPixels; a block whose pixels share
-// their valid kw taps runs unmasked, a border block masked.
-void conv_row(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_lo, int64_t kh_hi,
-              int64_t ow0, int64_t ow1) {
+// Generic conv over the output window: its pixels in row-major order, in
+// balanced blocks of up to kMaxPixels. A block within one row whose pixels
+// share their valid taps runs unmasked (strided pixels); any other block
+// (borders, or spanning rows of a narrow window) runs masked.
+void conv_window(const ConvArgs& a, const PackedLayout& p) {
   const ConvGeometry& g = *a.geometry;
   const WindowAxis& rows = g.rows;
   const WindowAxis& cols = g.cols;
   const int64_t in_c = g.in_channels;
-  const int64_t ih = rows.window_start(oh) + kh_lo * rows.dilation;
+  const Window& out = a.out;
   BlockArgs b;
   b.x_pixel = cols.stride * in_c;
   b.x_kh = rows.dilation * a.in.cols() * in_c;
   b.x_kw = cols.dilation * in_c;
-  b.kh_count = kh_hi - kh_lo;
   b.channels = p.in_per_group;
   b.y_pixel = g.out_channels;
-  // Offset of pixel ow's tap (kh_lo, kw 0), channel 0, from a.input (maybe outside it).
-  auto x_offset = [&](int64_t ow) {
-    return ((ih - a.in.row_begin) * a.in.cols() + cols.window_start(ow) - a.in.col_begin) * in_c;
+  // Offset of output pixel (oh, ow)'s tap (0, 0), channel 0, from a.input (maybe outside it).
+  auto x_offset = [&](int64_t oh, int64_t ow) {
+    return ((rows.window_start(oh) - a.in.row_begin) * a.in.cols() + cols.window_start(ow) -
+            a.in.col_begin) *
+           in_c;
   };
-  float* y_row = a.output + (oh - a.out.row_begin) * a.out.cols() * g.out_channels;
+  const int64_t area = out.area();
+  // Valid tap ranges of every output row and column of the window, once
+  // (thread-local scratch: grows to the largest window, then stays).
+  thread_local std::vector<int64_t> ranges;
+  if (ranges.size() < static_cast<size_t>(2 * (out.rows() + out.cols()))) {
+    ranges.resize(static_cast<size_t>(2 * (out.rows() + out.cols())));
+  }
+  int64_t* row_lo = ranges.data();
+  int64_t* row_hi = row_lo + out.rows();
+  int64_t* col_lo = row_hi + out.rows();
+  int64_t* col_hi = col_lo + out.cols();
+  for (int64_t r = 0; r < out.rows(); ++r)
+    tap_range(rows, out.row_begin + r, &row_lo[r], &row_hi[r]);
+  for (int64_t c = 0; c < out.cols(); ++c)
+    tap_range(cols, out.col_begin + c, &col_lo[c], &col_hi[c]);
   const int64_t chunk_floats = kChunkVectors * kLanes;
-  const int64_t pixels = ow1 - ow0;
   for (int64_t grp = 0; grp < g.group; ++grp) {
+    const int64_t channel0 = grp * p.in_per_group;
     for (int64_t chunk = 0; chunk * chunk_floats < p.out_per_group; ++chunk) {
       const int64_t width = p.chunk_width(chunk);
       b.w_c = width;
@@ -266,67 +284,105 @@ void conv_row(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t kh_l
       const int64_t o_first = chunk * chunk_floats;  // within the group
       const int64_t o_count = std::min(chunk_floats, p.out_per_group - o_first);
       const int v = static_cast<int>((o_count + kLanes - 1) / kLanes);
-      const float* w_chunk = a.packed + p.chunk_offset(grp, chunk) + kh_lo * b.w_kh;
+      const float* w_chunk = a.packed + p.chunk_offset(grp, chunk);
       b.bias = a.bias != nullptr ? a.bias + grp * p.out_per_group + o_first : nullptr;
       b.last_lanes = o_count - (v - 1) * kLanes;
       const BlockFn* table = blocks_for(v);
       const MaskedFn* masked = masked_blocks_for(v);
-      const int64_t channel0 = grp * p.in_per_group;
-      // Pixels [first, first + n), n <= kMaxPixels[v].
+      const int64_t y_channel = grp * p.out_per_group + o_first;
+      auto y_of = [&](int64_t oh, int64_t ow) {
+        return a.output +
+               ((oh - out.row_begin) * out.cols() + ow - out.col_begin) * g.out_channels +
+               y_channel;
+      };
+      // Pixels [first, first + n) of the window (row-major index); true when
+      // the block needs masks but has more pixels than mask registers.
       auto run_block = [&](int64_t first, int64_t n, bool allow_masked) {
-        int64_t lo[16];
-        int64_t hi[16];
+        int64_t oh[16], ow[16], kh_lo[16], kh_hi[16], kw_lo[16], kw_hi[16];
         bool uniform = true;
+        int64_t r = first / out.cols();
+        int64_t c = first % out.cols();
         for (int64_t q = 0; q < n; ++q) {
-          tap_range(cols, first + q, &lo[q], &hi[q]);
-          uniform = uniform && lo[q] == lo[0] && hi[q] == hi[0];
+          oh[q] = out.row_begin + r;
+          ow[q] = out.col_begin + c;
+          kh_lo[q] = row_lo[r];
+          kh_hi[q] = row_hi[r];
+          kw_lo[q] = col_lo[c];
+          kw_hi[q] = col_hi[c];
+          uniform = uniform && oh[q] == oh[0] && kh_lo[q] == kh_lo[0] && kh_hi[q] == kh_hi[0] &&
+                    kw_lo[q] == kw_lo[0] && kw_hi[q] == kw_hi[0];
+          if (++c == out.cols()) {
+            c = 0;
+            ++r;
+          }
         }
-        b.y = y_row + (first - a.out.col_begin) * g.out_channels + grp * p.out_per_group + o_first;
         if (uniform) {
-          b.kw_count = hi[0] - lo[0];
-          b.w = w_chunk + lo[0] * b.w_kw;
+          b.kh_count = kh_hi[0] - kh_lo[0];
+          b.kw_count = kw_hi[0] - kw_lo[0];
+          b.w = w_chunk + kh_lo[0] * b.w_kh + kw_lo[0] * b.w_kw;
           // Never read when there are no taps.
-          b.x = b.kw_count > 0 && b.kh_count > 0
-                    ? a.input + x_offset(first) + lo[0] * b.x_kw + channel0
+          b.x = b.kh_count > 0 && b.kw_count > 0
+                    ? a.input + x_offset(oh[0], ow[0]) + kh_lo[0] * b.x_kh + kw_lo[0] * b.x_kw +
+                          channel0
                     : a.input;
+          b.y = y_of(oh[0], ow[0]);
           table[n - 1](b);
           return false;
         }
         if (!allow_masked) return true;
-        MaskedTaps t;
+        PixelSet t;
         t.input = a.input;
-        t.x0 = x_offset(first) + channel0;
+        t.kh_begin = rows.kernel;
+        t.kh_end = 0;
         t.kw_begin = cols.kernel;
         t.kw_end = 0;
         for (int64_t q = 0; q < n; ++q) {
-          t.kw_lo[q] = lo[q];
-          t.kw_hi[q] = hi[q];
-          if (lo[q] < hi[q]) {
-            t.kw_begin = std::min(t.kw_begin, lo[q]);
-            t.kw_end = std::max(t.kw_end, hi[q]);
+          t.x0[q] = x_offset(oh[q], ow[q]) + channel0;
+          t.kh_lo[q] = kh_lo[q];
+          t.kh_hi[q] = kh_hi[q];
+          t.kw_lo[q] = kw_lo[q];
+          t.kw_hi[q] = kw_hi[q];
+          t.y[q] = y_of(oh[q], ow[q]);
+          if (kh_lo[q] < kh_hi[q] && kw_lo[q] < kw_hi[q]) {
+            t.kh_begin = std::min(t.kh_begin, kh_lo[q]);
+            t.kh_end = std::max(t.kh_end, kh_hi[q]);
+            t.kw_begin = std::min(t.kw_begin, kw_lo[q]);
+            t.kw_end = std::max(t.kw_end, kw_hi[q]);
           }
         }
-        if (t.kw_end <= t.kw_begin || b.kh_count == 0) t.kw_begin = t.kw_end = 0;
         b.w = w_chunk;
         masked[n - 1](b, t);
         return false;
       };
-      // Blocks of nearly equal size: a short tail block wastes the loads.
-      const int64_t blocks = (pixels + kMaxPixels[v] - 1) / kMaxPixels[v];
-      int64_t ow = ow0;
-      for (int64_t k = 0; k < blocks; ++k) {
-        const int64_t n = pixels / blocks + (k < pixels % blocks ? 1 : 0);
-        if (run_block(ow, n, n <= kMaxMaskedPixels)) {
-          // A border block too wide for the mask registers: split it.
-          const int64_t parts = (n + kMaxMaskedPixels - 1) / kMaxMaskedPixels;
-          int64_t at = ow;
-          for (int64_t j = 0; j < parts; ++j) {
-            const int64_t m = n / parts + (j < n % parts ? 1 : 0);
-            run_block(at, m, true);
-            at += m;
+      // Pixels [begin, begin + count) in blocks of nearly equal size (a short
+      // tail block would waste its weight loads).
+      const int64_t max_pixels = kMaxPixels[v];
+      auto run_range = [&](int64_t begin, int64_t count) {
+        const int64_t blocks = (count + max_pixels - 1) / max_pixels;
+        int64_t at = begin;
+        for (int64_t k = 0; k < blocks; ++k) {
+          const int64_t n = count / blocks + (k < count % blocks ? 1 : 0);
+          if (run_block(at, n, n <= kMaxMaskedPixels)) {
+            // Too many pixels for the mask registers: split.
+            const int64_t parts = (n + kMaxMaskedPixels - 1) / kMaxMaskedPixels;
+            int64_t sub = at;
+            for (int64_t j = 0; j < parts; ++j) {
+              const int64_t m = n / parts + (j < n % parts ? 1 : 0);
+              run_block(sub, m, true);
+              sub += m;
+            }
           }
+          at += n;
         }
-        ow += n;
+      };
+      // Blocks spanning rows (masked) where that saves blocks, i.e. weight
+      // passes, on narrow windows; with few input channels the per-tap mask
+      // work would cost more than it saves.
+      const int64_t row_blocks = out.rows() * ((out.cols() + max_pixels - 1) / max_pixels);
+      if (p.in_per_group >= 16 && (area + max_pixels - 1) / max_pixels < row_blocks) {
+        run_range(0, area);
+      } else {
+        for (int64_t r = 0; r < out.rows(); ++r) run_range(r * out.cols(), out.cols());
       }
     }
   }
@@ -439,14 +495,14 @@ void depthwise_run(const ConvArgs& a, const PackedLayout& p, int64_t oh, int64_t
 void run_conv_avx512(const ConvArgs& a) {
   const ConvGeometry& g = *a.geometry;
   const PackedLayout& p = *a.layout;
+  if (!p.depthwise) {
+    conv_window(a, p);
+    return;
+  }
   for (int64_t oh = a.out.row_begin; oh < a.out.row_end; ++oh) {
     int64_t kh_lo = 0;
     int64_t kh_hi = 0;
     tap_range(g.rows, oh, &kh_lo, &kh_hi);
-    if (!p.depthwise) {
-      conv_row(a, p, oh, kh_lo, kh_hi, a.out.col_begin, a.out.col_end);
-      continue;
-    }
     // Depthwise: runs of pixels with the same valid kw taps (the interior is one run).
     int64_t ow = a.out.col_begin;
     while (ow < a.out.col_end) {
