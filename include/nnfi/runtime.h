@@ -20,6 +20,7 @@ namespace nnfi {
 namespace kernels {
 struct TensorInfo;
 class FastKernel;
+struct FusedPlan;
 }  // namespace kernels
 
 struct PlanOptions {
@@ -40,6 +41,13 @@ struct PlanOptions {
   // run reference kernels (a plan that only ever runs the end of a network,
   // like a campaign's batched tails, then copies no other weights).
   std::vector<NodeId> kernel_nodes;
+  // Plain inference only (nnfi infer/eval, the benchmark): fuse Conv/Gemm with
+  // a following residual Add and activation into one kernel, and keep
+  // activations between convs in oneDNN's layout (src/kernels/fast/
+  // inference_fusion.h). Fused-away nodes do not run and intermediate values
+  // are not the IR's, so hooks on those nodes are refused; graph outputs are
+  // exact as ever. Needs use_fast_kernels; ignored with window_kernels.
+  bool fuse_for_inference = false;
 };
 
 class Plan {
@@ -59,6 +67,9 @@ class Plan {
   bool node_uses_fast_kernel(NodeId node) const { return fast_kernels_[node] != nullptr; }
   // The node runs a window kernel (PlanOptions::window_kernels).
   bool node_uses_window_kernel(NodeId node) const { return window_kernel_nodes_[node]; }
+  // PlanOptions::fuse_for_inference: the node was fused into another node's
+  // kernel and does not run.
+  bool node_fused_away(NodeId node) const;
   // The constant or plan-time folded value, or nullptr.
   const Tensor* constant_value(ValueId value) const;
 
@@ -80,6 +91,7 @@ class Plan {
   std::vector<bool> window_kernel_nodes_;
   std::vector<std::unique_ptr<kernels::FastKernel>> fast_kernels_;
   std::vector<std::vector<NodeId>> consumers_;  // per value
+  std::unique_ptr<kernels::FusedPlan> fused_;   // fuse_for_inference only
 };
 
 class Hook {

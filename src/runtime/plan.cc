@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "graph/shape_inference.h"
+#include "kernels/fast/inference_fusion.h"
 #include "kernels/kernel.h"
 #include "kernels/window/window_kernels.h"
 #include "nnfi/runtime.h"
@@ -49,6 +50,8 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
     }
     for (size_t n = 0; n < g.nodes.size(); ++n) reference_only[n] = reference_only[n] || !listed[n];
   }
+  const bool fuse =
+      options.fuse_for_inference && options.use_fast_kernels && !options.window_kernels;
   std::vector<kernels::TensorInfo> inputs;
   std::vector<kernels::TensorInfo> outputs;
   for (size_t n = 0; n < g.nodes.size(); ++n) {
@@ -56,7 +59,7 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
     for (ValueId input : node.inputs) {
       if (input != kNoValue) plan->consumers_[input].push_back(static_cast<NodeId>(n));
     }
-    if (plan->node_folded_[n] || reference_only[n]) continue;
+    if (plan->node_folded_[n] || reference_only[n] || fuse) continue;
     if (!options.use_fast_kernels && !options.window_kernels) continue;
     inputs.clear();
     outputs.clear();
@@ -76,7 +79,15 @@ Expected<std::shared_ptr<Plan>> Plan::create(std::shared_ptr<const Graph> graph,
     if (factory == nullptr) continue;
     plan->fast_kernels_[n] = factory(node, inputs, outputs);
   }
+  if (fuse) {
+    plan->fused_ = std::make_unique<kernels::FusedPlan>(kernels::build_fused_plan(
+        g, inferred.infos, plan->node_folded_, reference_only, &plan->fast_kernels_));
+  }
   return plan;
+}
+
+bool Plan::node_fused_away(NodeId node) const {
+  return fused_ != nullptr && fused_->nodes[node].skipped;
 }
 
 DType Plan::value_dtype(ValueId value) const { return value_dtypes_[value]; }
