@@ -70,6 +70,11 @@ float add_with_nan(float acc, float b) {
 
 // One output pixel of the generic (non-depthwise) case: out_per_group
 // accumulators per group, taps in (kh, kw, c) order.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Where the CPU has FMA the fmas are inlined instructions rather than libm
+// calls (the same exact results).
+__attribute__((target_clones("fma", "default")))
+#endif
 void run_conv_portable(const ConvArgs& a) {
   const ConvGeometry& g = *a.geometry;
   const PackedLayout& p = *a.layout;
