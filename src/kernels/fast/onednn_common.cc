@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -58,16 +59,17 @@ Status parallel_units(int64_t units, const std::string& what,
   if (threads <= 1) {
     run(0, units);
   } else {
+    // Ranges of about a quarter of a thread's share, taken in turn; the split
+    // never changes a unit's result.
+    const int64_t chunk = std::max<int64_t>(1, units / (4 * threads));
+    std::atomic<int64_t> next{0};
 #pragma omp parallel num_threads(threads)
     {
-      // Static contiguous split; the split never changes a unit's result.
-      const int64_t thread = omp_get_thread_num();
-      const int64_t count = omp_get_num_threads();
-      const int64_t base = units / count;
-      const int64_t extra = units % count;
-      const int64_t begin = thread * base + std::min(thread, extra);
-      const int64_t end = begin + base + (thread < extra ? 1 : 0);
-      if (begin < end) run(begin, end);
+      for (;;) {
+        const int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
+        if (begin >= units) break;
+        run(begin, std::min(units, begin + chunk));
+      }
     }
   }
   if (!failure.empty()) return internal_error(what + ": " + failure);

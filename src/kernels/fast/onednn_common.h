@@ -48,10 +48,12 @@ class SingleThreadScope {
 };
 
 // Calls body(begin, end) on contiguous ranges that together cover [0, units),
-// one range per OpenMP thread (at most omp_get_max_threads()), each under a
-// SingleThreadScope. Units must be independent: how they are split never
-// changes a result. A dnnl::error or std::exception thrown by body is caught
-// and returned as an internal error naming `what`.
+// on up to omp_get_max_threads() OpenMP threads, each under a
+// SingleThreadScope. Threads take small ranges as they get free (so a thread
+// the OS holds back on a busy machine does not hold up the node). Units must
+// be independent: how they are split never changes a result. A dnnl::error
+// or std::exception thrown by body is caught and returned as an internal
+// error naming `what`.
 Status parallel_units(int64_t units, const std::string& what,
                       const std::function<void(int64_t begin, int64_t end)>& body);
 
