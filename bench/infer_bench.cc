@@ -11,13 +11,22 @@
 //
 //   nnfi_infer_bench --model m.onnx --input x.npy --batch 32 [--output y.npy]
 //                    [--warmup 1] [--iters 20] [--max-seconds 10] [--reference]
+//                    [--unfused] [--profile]
+//
+// Plans are made with PlanOptions::fuse_for_inference (what `nnfi infer` uses) unless --unfused.
+//
+// --profile: after the timed runs, runs the plan node by node as many times again and prints
+// where the time goes (per op type and the slowest nodes), on stderr.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nnfi/data.h"
 #include "nnfi/model.h"
@@ -36,7 +45,50 @@ struct Options {
   int iters = 20;
   double max_seconds = 10.0;
   bool reference = false;
+  bool unfused = false;
+  bool profile = false;
 };
+
+using Clock = std::chrono::steady_clock;
+
+// Times `runs` passes node by node; prints the share per op type and the slowest nodes.
+Status profile_nodes(Executor& executor, const Tensor& input, int runs) {
+  const Plan& plan = executor.plan();
+  const Graph& graph = plan.graph();
+  std::vector<double> node_seconds(graph.nodes.size(), 0.0);
+  for (int r = 0; r < runs; ++r) {
+    NNFI_RETURN_IF_ERROR(executor.set_input(0, input));
+    for (NodeId node = 0; node < static_cast<NodeId>(graph.nodes.size()); ++node) {
+      const Clock::time_point start = Clock::now();
+      NNFI_RETURN_IF_ERROR(executor.run_range(node, node + 1));
+      node_seconds[node] += std::chrono::duration<double>(Clock::now() - start).count();
+    }
+  }
+  double total = 0.0;
+  std::map<std::string, double> per_op;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    total += node_seconds[n];
+    per_op[std::string(op_type_name(graph.nodes[n].op))] += node_seconds[n];
+  }
+  std::fprintf(stderr, "PROFILE %d runs, %.3f ms per run\n", runs, total * 1000.0 / runs);
+  for (const auto& [op, seconds] : per_op) {
+    std::fprintf(stderr, "  %-20s %8.3f ms %5.1f%%\n", op.c_str(), seconds * 1000.0 / runs,
+                 100.0 * seconds / total);
+  }
+  std::vector<size_t> order(graph.nodes.size());
+  for (size_t n = 0; n < order.size(); ++n) order[n] = n;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return node_seconds[a] > node_seconds[b]; });
+  for (size_t i = 0; i < order.size() && i < 25 && node_seconds[order[i]] > 0.0; ++i) {
+    const Node& node = graph.nodes[order[i]];
+    const Shape& out = plan.value_shape(node.outputs[0]);
+    std::fprintf(stderr, "  #%-4zu %-18s %-28s %-20s %8.3f ms%s\n", order[i],
+                 std::string(op_type_name(node.op)).c_str(), node.name.c_str(),
+                 shape_to_string(out).c_str(), node_seconds[order[i]] * 1000.0 / runs,
+                 plan.node_uses_fast_kernel(static_cast<NodeId>(order[i])) ? " fast" : "");
+  }
+  return Status::ok();
+}
 
 // The first `batch` images of `all` (N, ...) as a tensor of shape (batch, ...).
 Expected<Tensor> take_batch(const Tensor& all, int64_t batch, const std::string& file) {
@@ -81,12 +133,18 @@ Status run(const Options& options) {
 
   PlanOptions plan_options;
   plan_options.use_fast_kernels = !options.reference;
+  plan_options.fuse_for_inference = !options.unfused;
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Plan> plan,
                         Plan::create(graph, {input.shape()}, plan_options));
   int fast_nodes = 0;
   int run_nodes = 0;
+  int fused_nodes = 0;
   for (NodeId node = 0; node < static_cast<NodeId>(graph->nodes.size()); ++node) {
     if (plan->node_folded(node)) continue;
+    if (plan->node_fused_away(node)) {
+      ++fused_nodes;
+      continue;
+    }
     ++run_nodes;
     if (plan->node_uses_fast_kernel(node)) ++fast_nodes;
   }
@@ -96,7 +154,6 @@ Status run(const Options& options) {
     NNFI_RETURN_IF_ERROR(executor.set_input(0, input));
     NNFI_RETURN_IF_ERROR(executor.run());
   }
-  using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now();
   double seconds = 0.0;
   int runs = 0;
@@ -110,13 +167,14 @@ Status run(const Options& options) {
   if (!options.output.empty()) {
     NNFI_RETURN_IF_ERROR(write_npy(options.output, executor.value(graph->outputs[0])));
   }
+  if (options.profile) NNFI_RETURN_IF_ERROR(profile_nodes(executor, input, runs));
   // One machine-readable line; run_inference_bench.sh greps for it.
   std::printf(
       "RESULT engine=nnfi model=%s batch=%lld runs=%d seconds=%.4f images_per_s=%.3f "
-      "ms_per_batch=%.3f fast_nodes=%d/%d\n",
+      "ms_per_batch=%.3f fast_nodes=%d/%d fused_away=%d\n",
       options.name.c_str(), static_cast<long long>(options.batch), runs, seconds,
       static_cast<double>(options.batch) * runs / seconds, seconds * 1000.0 / runs, fast_nodes,
-      run_nodes);
+      run_nodes, fused_nodes);
   return Status::ok();
 }
 
@@ -138,6 +196,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-seconds", options.max_seconds, "stop timing after this (>= 1 run)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--reference", options.reference, "reference kernels only (no oneDNN)");
+  app.add_flag("--unfused", options.unfused, "plan without PlanOptions::fuse_for_inference");
+  app.add_flag("--profile", options.profile, "then time each node (stderr)");
   CLI11_PARSE(app, argc, argv);
   if (options.name.empty()) options.name = std::filesystem::path(options.model).stem().string();
 
