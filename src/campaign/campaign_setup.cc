@@ -132,7 +132,9 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
 
   // Sites are the same whatever the kernels, so resolve them on a plain plan,
   // then plan for real with reference kernels where weights get corrupted.
-  PlanCache probe(graph, campaign->feed_index, sample_shape, PlanOptions{});
+  PlanOptions no_kernels;
+  no_kernels.use_fast_kernels = false;  // shapes only: no weight copies
+  PlanCache probe(graph, campaign->feed_index, sample_shape, no_kernels);
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> probe_plan, probe.get(1));
   if (probe_plan->value_dtype(campaign->fetch) != DType::kFloat32) {
     return unsupported("fetch '" + graph->values[campaign->fetch].name +
@@ -184,17 +186,19 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
   plan_options.window_kernels = window_kernels;
   campaign->trial_plans =
       std::make_unique<PlanCache>(graph, campaign->feed_index, sample_shape, plan_options);
-  NNFI_ASSIGN_OR_RETURN(campaign->plan_for_weights, campaign->trial_plans->get(1));
-  if (engine == Engine::kCachedPrefix) {
-    campaign->regions = std::make_unique<RegionModel>(*campaign->plan_for_weights);
+  // Shapes, constants and graph walks need no kernels (and no weight copies).
+  PlanOptions shapes_only;
+  shapes_only.use_fast_kernels = false;
+  PlanCache shape_plans(graph, campaign->feed_index, sample_shape, shapes_only);
+  NNFI_ASSIGN_OR_RETURN(campaign->plan_for_weights, shape_plans.get(1));
+  if (engine == Engine::kCachedPrefix && window_kernels) {
+    campaign->regions =
+        std::make_unique<RegionModel>(*campaign->plan_for_weights, plan_options.reference_nodes);
   }
   // Which values follow the batch: their first axis is 1 at batch 1 and 2 at
   // batch 2. A model with a fixed batch only ever runs one size, where every
   // value is copied whole.
   campaign->batched.assign(graph->values.size(), 0);
-  PlanOptions shapes_only;
-  shapes_only.use_fast_kernels = false;  // no weight copies for a look at shapes
-  PlanCache shape_plans(graph, campaign->feed_index, sample_shape, shapes_only);
   if (Expected<std::shared_ptr<const Plan>> two = shape_plans.get(2)) {
     for (size_t v = 0; v < graph->values.size(); ++v) {
       const auto id = static_cast<ValueId>(v);
@@ -203,7 +207,9 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
       campaign->batched[v] = !a.empty() && !b.empty() && a[0] == 1 && b[0] == 2;
     }
   }
-  NNFI_ASSIGN_OR_RETURN(int64_t bytes_per_image, campaign->trial_plans->bytes_per_image());
+  NNFI_ASSIGN_OR_RETURN(int64_t bytes_per_image, shape_plans.bytes_per_image());
+  campaign->bytes_per_image = bytes_per_image;
+  campaign->trial_plans->set_bytes_per_image(bytes_per_image);
   campaign->trial_rows =
       trial_rows_for_memory(bytes_per_image, campaign->batch, threads, int64_t{1} << 30);
 

@@ -35,11 +35,12 @@ struct PreparedCampaign {
   int64_t classes = 0;
   std::unique_ptr<Dataset> dataset;
   std::unique_ptr<PlanCache> trial_plans;
-  std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes
+  std::shared_ptr<const Plan> plan_for_weights;  // batch-1 plan: constants and shapes (no kernels)
   std::unique_ptr<RegionModel> regions;          // the cached engine's window recompute
   std::unique_ptr<PlanCache> tail_plans;         // its batched tails (kernels for tail nodes)
   int64_t batch = 32;  // images per golden run (the model's own where it fixes it)
   int64_t trial_rows = 1;
+  int64_t bytes_per_image = 0;  // every value of one image
   std::vector<char> batched;  // per value: has the batch as first axis (TrialEngine)
   uint64_t seed = 0;
   FaultRecording record_faults = FaultRecording::kAll;

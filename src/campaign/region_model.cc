@@ -89,8 +89,12 @@ void ImageLayout::position(int64_t index, int64_t* row, int64_t* col) const {
   *col = pixel % width;
 }
 
-RegionModel::RegionModel(const Plan& plan) {
+RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_nodes) {
   const Graph& graph = plan.graph();
+  std::vector<char> reference(graph.nodes.size(), 0);
+  for (NodeId node : reference_nodes) {
+    if (node >= 0 && static_cast<size_t>(node) < graph.nodes.size()) reference[node] = 1;
+  }
   nodes_.resize(graph.nodes.size());
   layouts_.resize(graph.values.size());
   std::vector<char> conflict(graph.nodes.size(), 0);
@@ -99,7 +103,7 @@ RegionModel::RegionModel(const Plan& plan) {
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const auto id = static_cast<NodeId>(n);
     const Node& node = graph.nodes[n];
-    if (plan.node_folded(id) || !plan.node_uses_window_kernel(id)) continue;
+    if (plan.node_folded(id) || reference[n]) continue;
     const std::vector<kernels::TensorInfo> inputs = infos(plan, node.inputs);
     const std::vector<kernels::TensorInfo> outputs = infos(plan, node.outputs);
     RegionNode& region = nodes_[n];
@@ -136,8 +140,9 @@ RegionModel::RegionModel(const Plan& plan) {
   auto candidate = [&](size_t n) {
     const Node& node = graph.nodes[n];
     const auto id = static_cast<NodeId>(n);
-    if (!is_pointwise(node.op) || plan.node_folded(id) || plan.node_uses_fast_kernel(id) ||
-        node.outputs.size() != 1 || conflict[n]) {
+    if (!is_pointwise(node.op) || plan.node_folded(id) ||
+        kernels::fast_kernel_factory(node.op) != nullptr || node.outputs.size() != 1 ||
+        conflict[n]) {
       return false;
     }
     const Shape& shape = plan.value_shape(node.outputs[0]);

@@ -46,8 +46,11 @@ struct RegionNode {
 
 class RegionModel {
  public:
-  // `plan`: the campaign's batch-1 plan (window kernels on).
-  explicit RegionModel(const Plan& plan);
+  // `plan`: a batch-1 plan of the campaign's graph (shapes and constants;
+  // its kernels do not matter). The campaign's plans use window kernels for
+  // every Conv and pool they cover except `reference_nodes`, and no fast
+  // kernel for pointwise ops (fast_kernels.cc has none).
+  RegionModel(const Plan& plan, const std::vector<NodeId>& reference_nodes);
   const RegionNode& node(NodeId node) const { return nodes_[node]; }
   bool capable(NodeId node) const { return nodes_[node].op != RegionOp::kNone; }
   const ImageLayout& layout(ValueId value) const { return layouts_[value]; }

@@ -142,6 +142,7 @@ Expected<std::shared_ptr<const Plan>> PlanCache::get(int64_t rows) {
 }
 
 Expected<int64_t> PlanCache::bytes_per_image() {
+  if (bytes_per_image_ > 0) return bytes_per_image_;
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, get(1));
   int64_t bytes = 0;
   for (size_t v = 0; v < graph_->values.size(); ++v) {
@@ -493,12 +494,14 @@ Expected<int64_t> TrialEngine::tail_rows(const Plan& plan, const ResumePlan& res
   for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
     for (ValueId output : graph.nodes[resume.nodes[i]].outputs) values.insert(output);
   }
-  NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> one, plans_.get(1));
+  // `plan` is a golden plan: batched values hold its rows.
+  const int64_t plan_rows = std::max<int64_t>(1, plan.value_shape(fetch)[0]);
   int64_t tail_bytes = 0;
   for (ValueId value : values) {
-    if (one->value_dtype(value) == DType::kUndefined) continue;
-    tail_bytes += shape_num_elements(one->value_shape(value)) *
-                  static_cast<int64_t>(dtype_size(one->value_dtype(value)));
+    if (plan.value_dtype(value) == DType::kUndefined) continue;
+    const int64_t elements = shape_num_elements(plan.value_shape(value));
+    tail_bytes += ((*batched_)[value] ? elements / plan_rows : elements) *
+                  static_cast<int64_t>(dtype_size(plan.value_dtype(value)));
   }
   NNFI_ASSIGN_OR_RETURN(const int64_t image_bytes, plans_.bytes_per_image());
   // As much memory as a chunk of whole trials would take, at most 256 rows:

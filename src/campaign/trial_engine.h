@@ -35,8 +35,10 @@ class PlanCache {
   Expected<std::shared_ptr<const Plan>> get(int64_t rows);
   const Graph& graph() const { return *graph_; }
   std::shared_ptr<const Graph> graph_ptr() const { return graph_; }
-  // Bytes of all computed values for one image (from the batch-1 plan).
+  // Bytes of all computed values for one image (from the batch-1 plan, or
+  // as given: a batch-1 plan with every kernel costs a copy of the weights).
   Expected<int64_t> bytes_per_image();
+  void set_bytes_per_image(int64_t bytes) { bytes_per_image_ = bytes; }
 
  private:
   std::shared_ptr<const Graph> graph_;
@@ -45,6 +47,7 @@ class PlanCache {
   PlanOptions options_;
   std::mutex mutex_;
   std::map<int64_t, std::shared_ptr<const Plan>> plans_;
+  int64_t bytes_per_image_ = 0;
 };
 
 // The fault-free run of one batch, kept for the trials.
