@@ -483,8 +483,9 @@ void TrialEngine::score(const Executor& executor, const GoldenBatch& golden, Tri
   }
 }
 
-Expected<int64_t> TrialEngine::tail_rows(const Plan& plan, const ResumePlan& resume,
-                                         int32_t stop, ValueId fetch) {
+Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan,
+                                                        const ResumePlan& resume, int32_t stop,
+                                                        ValueId fetch) {
   auto found = tail_rows_.find({resume.id, stop});
   if (found != tail_rows_.end()) return found->second;
   // Bytes one image needs in the tail: what it reads and what it computes.
@@ -506,10 +507,22 @@ Expected<int64_t> TrialEngine::tail_rows(const Plan& plan, const ResumePlan& res
   NNFI_ASSIGN_OR_RETURN(const int64_t image_bytes, plans_.bytes_per_image());
   // As much memory as a chunk of whole trials would take, at most 256 rows:
   // dense tails then run as real matrix products.
-  const int64_t rows = std::clamp<int64_t>(
-      max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes), max_rows_, 256);
-  tail_rows_[{resume.id, stop}] = rows;
-  return rows;
+  TailSizes sizes;
+  sizes.cap = std::clamp<int64_t>(max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes),
+                                  max_rows_, 256);
+  // Each executor size is a plan holding the tail's weights: with big ones
+  // (VGG16's dense layers: 480 MB) sizes grow by four, else by two (fewer
+  // spare rows).
+  int64_t weight_bytes = 0;
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
+      const Tensor* constant = input == kNoValue ? nullptr : plan.constant_value(input);
+      if (constant != nullptr) weight_bytes += static_cast<int64_t>(constant->num_bytes());
+    }
+  }
+  sizes.growth = weight_bytes > (int64_t{64} << 20) ? 4 : 2;
+  tail_rows_[{resume.id, stop}] = sizes;
+  return sizes;
 }
 
 Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePlan& resume,
@@ -549,8 +562,9 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
     }
   }
   for (const auto& [stop, members] : survivors) {
-    NNFI_ASSIGN_OR_RETURN(const int64_t cap, tail_rows(golden.executor->plan(), resume, stop,
-                                                       golden.fetch));
+    NNFI_ASSIGN_OR_RETURN(const TailSizes sizes, tail_rows(golden.executor->plan(), resume, stop,
+                                                           golden.fetch));
+    const int64_t cap = sizes.cap;
     for (size_t first = 0; first < members.size(); first += static_cast<size_t>(cap)) {
       const size_t last = std::min(members.size(), first + static_cast<size_t>(cap));
       std::vector<Trial> group;
@@ -559,8 +573,8 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
         group.push_back(std::move(trials[members[k]]));
         group_outcomes.push_back(&outcomes[members[k]]);
       }
-      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sites, models, group.data(),
-                                            group_outcomes.data(),
+      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sizes.growth, sites, models,
+                                            group.data(), group_outcomes.data(),
                                             static_cast<int64_t>(group.size())));
       for (size_t k = first; k < last; ++k) trials[members[k]] = std::move(group[k - first]);
     }
@@ -588,13 +602,13 @@ std::vector<NodeId> tail_nodes(const ResumePlan& resume, const RegionModel& regi
 }
 
 Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume,
-                                     int32_t stop, const std::vector<SettingSite>& sites,
+                                     int32_t stop, int64_t growth,
+                                     const std::vector<SettingSite>& sites,
                                      const std::vector<const FaultModel*>& models, Trial* trials,
                                      const RegionOutcome* const* outcomes, int64_t count) {
-  // Powers of four: few plans (each holds the tail's weights), at most 4x
-  // spare rows.
+  // Powers of `growth`: few plans, few spare rows (tail_rows).
   int64_t rows = 1;
-  while (rows < count) rows *= 4;
+  while (rows < count) rows *= growth;
   auto& slot = tail_executors_[rows];
   if (slot == nullptr) {
     NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> tail_plan, tail_plans_->get(rows));

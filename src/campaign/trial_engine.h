@@ -191,15 +191,20 @@ class TrialEngine {
   // Runs resume.nodes from `stop` on for `count` trials that left the window
   // phase there with the changed rows in `outcomes`.
   Status run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume, int32_t stop,
-                          const std::vector<SettingSite>& sites,
+                          int64_t growth, const std::vector<SettingSite>& sites,
                           const std::vector<const FaultModel*>& models, Trial* trials,
                           const RegionOutcome* const* outcomes, int64_t count);
   // Values read by resume.nodes[stop..] but computed before (or outside) them.
   const std::vector<ValueId>& tail_frontier(const Plan& plan, const ResumePlan& resume,
                                             int32_t stop, ValueId fetch);
-  // How many trials a batched tail from `stop` runs at once.
-  Expected<int64_t> tail_rows(const Plan& plan, const ResumePlan& resume, int32_t stop,
-                              ValueId fetch);
+  // How many trials a batched tail from `stop` runs at once (cap), and the
+  // factor between the executor sizes used for fewer.
+  struct TailSizes {
+    int64_t cap = 1;
+    int64_t growth = 2;
+  };
+  Expected<TailSizes> tail_rows(const Plan& plan, const ResumePlan& resume, int32_t stop,
+                                ValueId fetch);
   // Outcome and top-1 of each trial from the fetch of `executor`.
   void score(const Executor& executor, const GoldenBatch& golden, Trial* trials,
              int64_t count) const;
@@ -215,7 +220,7 @@ class TrialEngine {
   std::map<int64_t, std::unique_ptr<Executor>> tail_executors_;
   std::vector<std::unique_ptr<RegionWorker>> workers_;  // per OpenMP thread
   std::map<std::pair<uint64_t, int32_t>, std::vector<ValueId>> tail_frontiers_;
-  std::map<std::pair<uint64_t, int32_t>, int64_t> tail_rows_;
+  std::map<std::pair<uint64_t, int32_t>, TailSizes> tail_rows_;
 };
 
 // Rows a trial batch may have so that `threads` executors fit in `budget`
