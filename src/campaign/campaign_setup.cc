@@ -221,9 +221,8 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
     }
     int64_t setting_index = 0;
     for (const SiteGroup& group : groups_per_experiment[e]) {
-      const ResumePlan resume =
-          make_resume_plan(*campaign->plan_for_weights, group.sites, engine, campaign->fetch,
-                           campaign->regions.get());
+      const ResumePlan resume = make_resume_plan(*campaign->plan_for_weights, group.sites, engine,
+                                                 campaign->fetch, campaign->regions.get());
       for (double amount : amounts) {
         PreparedSetting setting;
         setting.experiment = static_cast<int64_t>(e);

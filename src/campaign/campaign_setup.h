@@ -41,7 +41,7 @@ struct PreparedCampaign {
   int64_t batch = 32;  // images per golden run (the model's own where it fixes it)
   int64_t trial_rows = 1;
   int64_t bytes_per_image = 0;  // every value of one image
-  std::vector<char> batched;  // per value: has the batch as first axis (TrialEngine)
+  std::vector<char> batched;    // per value: has the batch as first axis (TrialEngine)
   uint64_t seed = 0;
   FaultRecording record_faults = FaultRecording::kAll;
   std::vector<PreparedSetting> settings;

@@ -38,10 +38,8 @@ bool is_pointwise(OpType op) {
     case OpType::kMin:
     case OpType::kBiasAdd:
     case OpType::kPRelu:
-    case OpType::kBatchNormalization:
-      return true;
-    default:
-      return false;
+    case OpType::kBatchNormalization: return true;
+    default: return false;
   }
 }
 
@@ -63,7 +61,8 @@ std::vector<kernels::TensorInfo> infos(const Plan& plan, const std::vector<Value
       result.emplace_back();
       continue;
     }
-    result.push_back({plan.value_dtype(value), plan.value_shape(value), plan.constant_value(value)});
+    result.push_back(
+        {plan.value_dtype(value), plan.value_shape(value), plan.constant_value(value)});
   }
   return result;
 }
@@ -115,8 +114,8 @@ RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_
       const float* bias = inputs.size() > 2 && inputs[2].constant != nullptr
                               ? inputs[2].constant->data<float>()
                               : nullptr;
-      region.conv = std::make_unique<window::WindowConv>(*geometry,
-                                                         inputs[1].constant->data<float>(), bias);
+      region.conv =
+          std::make_unique<window::WindowConv>(*geometry, inputs[1].constant->data<float>(), bias);
       region.rows = geometry->rows;
       region.cols = geometry->cols;
       region.op = RegionOp::kConv;

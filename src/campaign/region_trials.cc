@@ -50,9 +50,9 @@ Status RegionWorker::inject(const std::vector<SettingSite>& sites,
     // repeated on the real values.
     if (draws_.size() < static_cast<size_t>(elements)) draws_.resize(elements);
     RandomStream where_rng(pending.key, pending.first_draw);
-    const std::vector<ElementFault> where = inject_fault_at(
-        *models[s], TensorView{draws_.data(), DType::kFloat32, elements}, pending.fixed_element,
-        where_rng);
+    const std::vector<ElementFault> where =
+        inject_fault_at(*models[s], TensorView{draws_.data(), DType::kFloat32, elements},
+                        pending.fixed_element, where_rng);
     if (where.empty()) continue;
     Window reach{layout.height, 0, layout.width, 0};
     for (const ElementFault& fault : where) {
@@ -141,17 +141,14 @@ Status RegionWorker::run_node(NodeId id) {
   gather_channels_last(in_layout, golden_image(in), image(in), state.window, read,
                        patch_in_.data());
   switch (region.op) {
-    case RegionOp::kConv:
-      region.conv->run(patch_in_.data(), read, reach, patch_out_.data());
-      break;
+    case RegionOp::kConv: region.conv->run(patch_in_.data(), read, reach, patch_out_.data()); break;
     case RegionOp::kMaxPool:
       window::max_pool_window(region.pool, patch_in_.data(), read, reach, patch_out_.data());
       break;
     case RegionOp::kAveragePool:
       window::average_pool_window(region.pool, patch_in_.data(), read, reach, patch_out_.data());
       break;
-    default:
-      return internal_error("node '" + node.name + "' cannot run window by window");
+    default: return internal_error("node '" + node.name + "' cannot run window by window");
   }
   float* data = image(out);
   scatter_channels_last(out_layout, patch_out_.data(), reach, data);
@@ -176,12 +173,16 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
   outcome->masked = false;
   outcome->rows.clear();
 
-  // Position of the last node this trial injects at.
+  // The sites this trial injects at, in site order (as InjectionHook), and
+  // the position of the last node among them.
+  std::vector<int> trial_sites;
+  for (const PendingFault& pending : trial.faults) trial_sites.push_back(pending.site);
+  std::sort(trial_sites.begin(), trial_sites.end());
+  trial_sites.erase(std::unique(trial_sites.begin(), trial_sites.end()), trial_sites.end());
   int32_t last_site = -1;
-  for (const PendingFault& pending : trial.faults) {
-    const NodeId producer = sites[pending.site].site.node;
-    for (size_t i = 0; i < resume.nodes.size(); ++i) {
-      if (resume.nodes[i] == producer) last_site = std::max(last_site, static_cast<int32_t>(i));
+  for (size_t i = 0; i < resume.nodes.size(); ++i) {
+    for (int s : trial_sites) {
+      if (sites[s].site.node == resume.nodes[i]) last_site = static_cast<int32_t>(i);
     }
   }
   auto stop_at = [&](int32_t position) {
@@ -203,18 +204,14 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
     const Node& node = graph.nodes[id];
     bool changed_input = false;
     for (ValueId input : node.inputs) {
-      changed_input = changed_input || (input != kNoValue && states_[input].damage != Damage::kNone);
+      changed_input =
+          changed_input || (input != kNoValue && states_[input].damage != Damage::kNone);
     }
     std::vector<int> sites_here;
-    for (const PendingFault& pending : trial.faults) {
-      if (sites[pending.site].site.node == id &&
-          std::find(sites_here.begin(), sites_here.end(), pending.site) == sites_here.end()) {
-        sites_here.push_back(pending.site);
-      }
-    }
-    std::sort(sites_here.begin(), sites_here.end());
-    for (int s : sites_here) {
+    for (int s : trial_sites) {
+      if (sites[s].site.node != id) continue;
       if (!model_.layout(sites[s].site.value).known) return stop_at(position);
+      sites_here.push_back(s);
     }
     if (changed_input) {
       if (!model_.capable(id)) return stop_at(position);
@@ -224,8 +221,8 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
     if (position >= last_site) {
       bool alive = false;
       for (ValueId value : touched_) {
-        alive = alive ||
-                (states_[value].damage != Damage::kNone && resume.last_use[value] > position);
+        alive =
+            alive || (states_[value].damage != Damage::kNone && resume.last_use[value] > position);
       }
       if (!alive) {
         outcome->masked = true;

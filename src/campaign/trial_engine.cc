@@ -1,10 +1,7 @@
 #include "campaign/trial_engine.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -213,7 +210,8 @@ ResumePlan make_resume_plan(const Plan& plan, const std::vector<SettingSite>& si
   resume.use_regions = resume.stop_when_masked && regions != nullptr && !sites.empty();
   for (const SettingSite& setting_site : sites) {
     const Site& site = setting_site.site;
-    if (site.shared || (site.kind != SiteKind::kNodeOutput && site.kind != SiteKind::kLayerOutput)) {
+    if (site.shared ||
+        (site.kind != SiteKind::kNodeOutput && site.kind != SiteKind::kLayerOutput)) {
       resume.use_regions = false;
     }
   }
@@ -395,28 +393,6 @@ Status TrialEngine::run_until_masked(Executor& executor, const GoldenBatch& gold
 
 TrialEngine::~TrialEngine() = default;
 
-const std::vector<ValueId>& TrialEngine::tail_frontier(const Plan& plan, const ResumePlan& resume,
-                                                       int32_t stop, ValueId fetch) {
-  auto found = tail_frontiers_.find({resume.id, stop});
-  if (found != tail_frontiers_.end()) return found->second;
-  const Graph& graph = plan.graph();
-  std::vector<char> produced(graph.values.size(), 0);
-  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
-    for (ValueId output : graph.nodes[resume.nodes[i]].outputs) produced[output] = 1;
-  }
-  std::set<ValueId> frontier;
-  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
-    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
-      if (input == kNoValue || produced[input] || plan.constant_value(input) != nullptr) continue;
-      frontier.insert(input);
-    }
-  }
-  // The fetch is read at the end whatever the nodes are.
-  if (!produced[fetch] && plan.constant_value(fetch) == nullptr) frontier.insert(fetch);
-  std::vector<ValueId> values(frontier.begin(), frontier.end());
-  return tail_frontiers_[{resume.id, stop}] = std::move(values);
-}
-
 Status TrialEngine::run_chunk(const GoldenBatch& golden, const ResumePlan& resume,
                               const std::vector<SettingSite>& sites,
                               const std::vector<const FaultModel*>& models,
@@ -483,124 +459,6 @@ void TrialEngine::score(const Executor& executor, const GoldenBatch& golden, Tri
   }
 }
 
-Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan,
-                                                        const ResumePlan& resume, int32_t stop,
-                                                        ValueId fetch) {
-  auto found = tail_rows_.find({resume.id, stop});
-  if (found != tail_rows_.end()) return found->second;
-  // Bytes one image needs in the tail: what it reads and what it computes.
-  const Graph& graph = plan.graph();
-  std::set<ValueId> values(tail_frontier(plan, resume, stop, fetch).begin(),
-                           tail_frontier(plan, resume, stop, fetch).end());
-  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
-    for (ValueId output : graph.nodes[resume.nodes[i]].outputs) values.insert(output);
-  }
-  // `plan` is a golden plan: batched values hold its rows.
-  const int64_t plan_rows = std::max<int64_t>(1, plan.value_shape(fetch)[0]);
-  int64_t tail_bytes = 0;
-  for (ValueId value : values) {
-    if (plan.value_dtype(value) == DType::kUndefined) continue;
-    const int64_t elements = shape_num_elements(plan.value_shape(value));
-    tail_bytes += ((*batched_)[value] ? elements / plan_rows : elements) *
-                  static_cast<int64_t>(dtype_size(plan.value_dtype(value)));
-  }
-  NNFI_ASSIGN_OR_RETURN(const int64_t image_bytes, plans_.bytes_per_image());
-  // As much memory as a chunk of whole trials would take, at most 256 rows:
-  // dense tails then run as real matrix products.
-  TailSizes sizes;
-  sizes.cap = std::clamp<int64_t>(max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes),
-                                  max_rows_, 256);
-  // Each executor size is a plan holding the tail's weights: with big ones
-  // (VGG16's dense layers: 480 MB) sizes grow by four, else by two (fewer
-  // spare rows).
-  int64_t weight_bytes = 0;
-  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
-    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
-      const Tensor* constant = input == kNoValue ? nullptr : plan.constant_value(input);
-      if (constant != nullptr) weight_bytes += static_cast<int64_t>(constant->num_bytes());
-    }
-  }
-  sizes.growth = weight_bytes > (int64_t{64} << 20) ? 4 : 2;
-  tail_rows_[{resume.id, stop}] = sizes;
-  return sizes;
-}
-
-Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePlan& resume,
-                                      const std::vector<SettingSite>& sites,
-                                      const std::vector<const FaultModel*>& models, Trial* trials,
-                                      int64_t count) {
-  // Window phase: trials are independent; inside a parallel region (units
-  // spread over threads) this loop runs on the caller's thread alone.
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  while (workers_.size() < static_cast<size_t>(threads)) {
-    workers_.push_back(std::make_unique<RegionWorker>(*regions_));
-  }
-  const auto window_start = std::chrono::steady_clock::now();
-  std::vector<RegionOutcome> outcomes(static_cast<size_t>(count));
-  std::vector<Status> statuses(static_cast<size_t>(count));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t t = 0; t < count; ++t) {
-    RegionWorker& worker = *workers_[threads > 1 ? omp_get_thread_num() : 0];
-    statuses[t] = worker.run(golden, resume, sites, models, trials[t], &outcomes[t]);
-  }
-  for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
-  const auto batched_start = std::chrono::steady_clock::now();
-  counters_.window_seconds +=
-      std::chrono::duration<double>(batched_start - window_start).count();
-  counters_.window_trials += count;
-
-  // Masked trials are done; the others continue batched, grouped by where
-  // their windows ended (one place on a chain).
-  std::map<int32_t, std::vector<int64_t>> survivors;
-  for (int64_t t = 0; t < count; ++t) {
-    if (outcomes[t].masked) {
-      ++counters_.window_masked;
-      trials[t].outcome = Outcome::kMasked;
-      trials[t].top1 = golden.top1[trials[t].row];
-    } else {
-      survivors[outcomes[t].stop].push_back(t);
-    }
-  }
-  for (const auto& [stop, members] : survivors) {
-    NNFI_ASSIGN_OR_RETURN(const TailSizes sizes, tail_rows(golden.executor->plan(), resume, stop,
-                                                           golden.fetch));
-    const int64_t cap = sizes.cap;
-    for (size_t first = 0; first < members.size(); first += static_cast<size_t>(cap)) {
-      const size_t last = std::min(members.size(), first + static_cast<size_t>(cap));
-      std::vector<Trial> group;
-      std::vector<const RegionOutcome*> group_outcomes;
-      for (size_t k = first; k < last; ++k) {
-        group.push_back(std::move(trials[members[k]]));
-        group_outcomes.push_back(&outcomes[members[k]]);
-      }
-      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sizes.growth, sites, models,
-                                            group.data(), group_outcomes.data(),
-                                            static_cast<int64_t>(group.size())));
-      for (size_t k = first; k < last; ++k) trials[members[k]] = std::move(group[k - first]);
-    }
-    counters_.batched_trials += static_cast<int64_t>(members.size());
-  }
-  counters_.batched_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                             batched_start)
-                                   .count();
-  return Status::ok();
-}
-
-std::vector<NodeId> tail_nodes(const ResumePlan& resume, const RegionModel& regions,
-                               const std::vector<SettingSite>& sites) {
-  if (!resume.use_regions) return {};
-  size_t first = resume.nodes.size();
-  for (size_t i = 0; i < resume.nodes.size() && first == resume.nodes.size(); ++i) {
-    const NodeId node = resume.nodes[i];
-    if (!regions.capable(node)) first = i;
-    for (const SettingSite& site : sites) {
-      if (site.site.node == node && !regions.layout(site.site.value).known) first = i;
-    }
-  }
-  return std::vector<NodeId>(resume.nodes.begin() + static_cast<std::ptrdiff_t>(first),
-                             resume.nodes.end());
-}
-
 Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume,
                                      int32_t stop, int64_t growth,
                                      const std::vector<SettingSite>& sites,
@@ -623,8 +481,8 @@ Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan
   for (int64_t t = 0; t < count; ++t) {
     for (const ChangedRow& row : outcomes[t]->rows) {
       Tensor& target = executor->value(row.value);
-      std::memcpy(target.data<float>() + t * static_cast<int64_t>(row.data.size()),
-                  row.data.data(), sizeof(float) * row.data.size());
+      std::memcpy(target.data<float>() + t * static_cast<int64_t>(row.data.size()), row.data.data(),
+                  sizeof(float) * row.data.size());
       if (std::find(changed.begin(), changed.end(), row.value) == changed.end()) {
         changed.push_back(row.value);
       }
@@ -634,8 +492,8 @@ Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan
   hook.set_graph(&plan.graph());
   executor->clear_hooks();
   executor->add_hook(&hook);
-  Status status =
-      run_until_masked(*executor, golden, resume, static_cast<size_t>(stop), changed, trials, count);
+  Status status = run_until_masked(*executor, golden, resume, static_cast<size_t>(stop), changed,
+                                   trials, count);
   executor->clear_hooks();
   NNFI_RETURN_IF_ERROR(status);
   score(*executor, golden, trials, count);

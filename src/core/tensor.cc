@@ -21,8 +21,8 @@ std::shared_ptr<std::byte> allocate_zeroed(size_t bytes) {
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
   if (rounded >= kMappedFrom) {
-    void* memory =
-        mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* memory = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(memory),
                                       [rounded](std::byte* p) { munmap(p, rounded); });

@@ -167,8 +167,7 @@ TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
   ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 28, 0.0f, 1.0f)).is_ok());
   std::vector<int64_t> labels;
   for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
-  ASSERT_TRUE(
-      write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
   expect_agreement("model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
                        "data: {spec: \"npy:" + path("x.npy").string() + "," +
                        path("y.npy").string() + "\"}\nseed: 12\nbatch: 16\n" +

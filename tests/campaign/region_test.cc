@@ -32,8 +32,7 @@ ImageLayout layout(bool channels_last) {
 }
 
 int64_t offset(const ImageLayout& l, int64_t ch, int64_t r, int64_t c) {
-  return l.channels_last ? (r * l.width + c) * l.channels + ch
-                         : (ch * l.height + r) * l.width + c;
+  return l.channels_last ? (r * l.width + c) * l.channels + ch : (ch * l.height + r) * l.width + c;
 }
 
 std::vector<float> image(const ImageLayout& l, uint32_t seed) {
