@@ -57,6 +57,10 @@ class Tensor {
     return static_cast<const T*>(raw_data());
   }
 
+  // Who owns the storage: alive while any tensor shares it (caches of
+  // derived data, such as packed weights, key on it).
+  std::weak_ptr<const std::byte> storage() const { return data_; }
+
   // Deep copy with its own storage.
   Tensor clone() const;
   // Same storage, another shape with the same element count.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/fast/fast_kernels.h"
+#include "kernels/fast/onednn_common.h"
 #include "kernels/fast_test_support.h"
 #include "kernels/op_runner.h"
 #include "support/test_support.h"
@@ -199,6 +200,40 @@ TEST(FastMatMulTest, RejectsEmptyRowsAndPlanFallsBackToReference) {
   auto planned = testing::run_single_op(OpType::kMatMul, inputs, {}, 1, options);
   ASSERT_TRUE(planned.has_value()) << planned.status().message();
   EXPECT_EQ((*planned)[0].shape(), (Shape{0, 4}));
+}
+
+TEST(SharedPackedConstantTest, OneCopyPerConstantAndLayoutWhileHeld) {
+  // Plans of one model at several batch sizes ask for the same packed weights.
+  using dnnl::memory;
+  const Tensor weights = random_tensor({64, 48}, 31);
+  const memory::desc plain({64, 48}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc transposed({64, 48}, memory::data_type::f32, memory::format_tag::ba);
+  auto first = kernels::onednn::shared_packed_constant(weights, plain, transposed);
+  auto again = kernels::onednn::shared_packed_constant(weights, plain, transposed);
+  EXPECT_EQ(first.get(), again.get());
+  // The values were really packed: element (row, col) sits at col * 64 + row.
+  const float* packed = static_cast<const float*>(first->get_data_handle());
+  EXPECT_EQ(packed[5 * 64 + 3], weights.data<float>()[3 * 48 + 5]);
+
+  // Another layout, or another tensor with equal values, is another copy.
+  auto plain_copy = kernels::onednn::shared_packed_constant(weights, plain, plain);
+  EXPECT_NE(plain_copy.get(), first.get());
+  const Tensor twin = weights.clone();
+  auto twin_packed = kernels::onednn::shared_packed_constant(twin, plain, transposed);
+  EXPECT_NE(twin_packed.get(), first.get());
+
+  // A storage shared by a reshaped view is the same constant.
+  auto view = weights.reshaped({64, 48});
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(kernels::onednn::shared_packed_constant(*view, plain, transposed).get(), first.get());
+
+  // Once nobody holds the packed copy it is gone; asking again packs anew.
+  first.reset();
+  again.reset();
+  auto fresh = kernels::onednn::shared_packed_constant(weights, plain, transposed);
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(static_cast<const float*>(fresh->get_data_handle())[5 * 64 + 3],
+            weights.data<float>()[3 * 48 + 5]);
 }
 
 }  // namespace

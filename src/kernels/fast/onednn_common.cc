@@ -9,6 +9,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace nnfi::kernels::onednn {
 namespace {
@@ -127,6 +128,37 @@ dnnl::memory reorder_constant(const void* values, const dnnl::memory::desc& plai
   dnnl::stream& stream = thread_stream();
   dnnl::reorder(plain, packed).execute(stream, plain, packed);
   stream.wait();
+  return packed;
+}
+
+std::shared_ptr<const dnnl::memory> shared_packed_constant(const Tensor& source,
+                                                           const dnnl::memory::desc& plain_desc,
+                                                           const dnnl::memory::desc& desc) {
+  struct Entry {
+    std::weak_ptr<const std::byte> storage;
+    dnnl::memory::desc plain_desc;
+    dnnl::memory::desc desc;
+    std::weak_ptr<const dnnl::memory> packed;
+  };
+  static std::mutex mutex;
+  static std::vector<Entry> entries;
+  const std::weak_ptr<const std::byte> storage = source.storage();
+  const auto same_storage = [&storage](const Entry& entry) {
+    // Neither owner-before the other: the same control block.
+    return !entry.storage.owner_before(storage) && !storage.owner_before(entry.storage);
+  };
+  std::lock_guard<std::mutex> lock(mutex);
+  std::erase_if(entries, [](const Entry& entry) {
+    return entry.storage.expired() || entry.packed.expired();
+  });
+  for (const Entry& entry : entries) {
+    if (same_storage(entry) && entry.plain_desc == plain_desc && entry.desc == desc) {
+      if (auto packed = entry.packed.lock()) return packed;
+    }
+  }
+  auto packed =
+      std::make_shared<const dnnl::memory>(reorder_constant(source.raw_data(), plain_desc, desc));
+  entries.push_back({storage, plain_desc, desc, packed});
   return packed;
 }
 

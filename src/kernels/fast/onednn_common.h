@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <optional>
 #include <string>
@@ -78,6 +79,17 @@ dnnl::memory::dims to_dims(const Shape& shape);
 // float32 `values` (laid out as `plain_desc`). Throws dnnl::error.
 dnnl::memory reorder_constant(const void* values, const dnnl::memory::desc& plain_desc,
                               const dnnl::memory::desc& desc);
+
+// `source` (a plan constant, laid out as `plain_desc`) packed into `desc`,
+// shared by every kernel that asks for the same constant in the same layout
+// while one of them holds it: plans of one model at several batch sizes (a
+// campaign's golden and trial plans, its batched tails) would otherwise each
+// hold a copy, and pay for the reorder (VGG16's dense weights: 480 MB).
+// Plans never write their constants, so a live storage means the same values.
+// Throws dnnl::error.
+std::shared_ptr<const dnnl::memory> shared_packed_constant(const Tensor& source,
+                                                           const dnnl::memory::desc& plain_desc,
+                                                           const dnnl::memory::desc& desc);
 
 // A wrapper that points at `memory`'s buffer; concurrent evals each use their own.
 dnnl::memory alias(const dnnl::memory& memory);

@@ -57,8 +57,8 @@ class OnednnConv : public FastKernel {
   memory::desc residual_reorder_scratchpad_desc;
   memory::desc bias_desc;
   memory::desc scratchpad_desc;
-  memory weights;  // reordered at plan time
-  memory bias;     // own copy of a constant bias; empty otherwise
+  std::shared_ptr<const memory> weights;  // reordered at plan time, shared between plans
+  memory bias;                            // own copy of a constant bias; empty otherwise
   bool has_bias = false;
   int64_t batch = 0;
   int64_t src_image = 0;  // elements per image
@@ -96,7 +96,7 @@ Status OnednnConv::eval(EvalContext& context) {
                                : dst;
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, primitive_src},
-        {DNNL_ARG_WEIGHTS, onednn::alias(weights)},
+        {DNNL_ARG_WEIGHTS, onednn::alias(*weights)},
         {DNNL_ARG_DST, primitive_dst},
         {DNNL_ARG_SCRATCHPAD, memory(scratchpad_desc, engine, pad)}};
     if (has_bias) {
@@ -300,8 +300,8 @@ std::unique_ptr<FastKernel> build_conv(const Node& node, std::span<const TensorI
     }
     kernel->primitive = dnnl::convolution_forward(primitive_desc);
     kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
-    kernel->weights = onednn::reorder_constant(
-        w.constant->raw_data(), memory::desc(weight_dims, memory::data_type::f32, weight_tag),
+    kernel->weights = onednn::shared_packed_constant(
+        *w.constant, memory::desc(weight_dims, memory::data_type::f32, weight_tag),
         primitive_desc.weights_desc());
     if (b != nullptr) {
       kernel->has_bias = true;

@@ -35,8 +35,8 @@ class OnednnRowMatmul : public FastKernel {
   memory::desc weights_desc;
   memory::desc dst_desc;  // (kRowBlock, n) row-major
   memory::desc scratchpad_desc;
-  memory weights;  // packed constant B; empty when B is read at eval
-  memory bias;     // (1, n), empty if none
+  std::shared_ptr<const memory> weights;  // packed constant B; null when B is read at eval
+  memory bias;                            // (1, n), empty if none
   int64_t k = 0;
   int64_t n = 0;
   int64_t rows = 0;                // rows per matrix
@@ -64,7 +64,7 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
     memory src(src_desc, engine, const_cast<float*>(a));
     memory dst(dst_desc, engine, y);
     memory wei =
-        weights ? onednn::alias(weights) : memory(weights_desc, engine, const_cast<float*>(b));
+        weights ? onednn::alias(*weights) : memory(weights_desc, engine, const_cast<float*>(b));
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src},
         {DNNL_ARG_WEIGHTS, wei},
@@ -126,7 +126,7 @@ Status OnednnRowMatmul::eval(EvalContext& context) {
 // (n, k) when trans_b, is packed now; nullptr means B comes at eval, plain.
 // bias: n values or empty. alpha scales A x B; sum adds what Y already holds.
 // activation: a fused plan's activation, applied last.
-bool build_primitive(OnednnRowMatmul* kernel, const float* constant_b, bool trans_b,
+bool build_primitive(OnednnRowMatmul* kernel, const Tensor* constant_b, bool trans_b,
                      const std::vector<float>& bias, float alpha, bool sum,
                      const FusedActivation& activation) {
   const memory::dim k = kernel->k;
@@ -155,7 +155,7 @@ bool build_primitive(OnednnRowMatmul* kernel, const float* constant_b, bool tran
     kernel->scratchpad_desc = primitive_desc.scratchpad_desc();
     kernel->weights_desc = primitive_desc.weights_desc();
     if (constant_b != nullptr) {
-      kernel->weights = onednn::reorder_constant(constant_b, plain_b, kernel->weights_desc);
+      kernel->weights = onednn::shared_packed_constant(*constant_b, plain_b, kernel->weights_desc);
     }
     if (!bias.empty()) kernel->bias = onednn::reorder_constant(bias.data(), bias_desc, bias_desc);
   } catch (const dnnl::error&) {
@@ -228,8 +228,7 @@ std::unique_ptr<FastKernel> build_matmul(std::span<const TensorInfo> inputs,
   }
   const int64_t matrices = static_cast<int64_t>(kernel->a_offsets.size());
   if (shape_num_elements(outputs[0].shape) != matrices * kernel->rows * n) return nullptr;
-  const float* constant_b =
-      b_is_matrix && b.constant != nullptr ? b.constant->data<float>() : nullptr;
+  const Tensor* constant_b = b_is_matrix ? b.constant : nullptr;
   if (!build_primitive(kernel.get(), constant_b, false, {}, 1.0f, false, activation)) {
     return nullptr;
   }
@@ -284,7 +283,7 @@ std::unique_ptr<FastKernel> build_gemm(const Node& node, std::span<const TensorI
       if (c->constant != nullptr) kernel->c_constant = c->constant->data<float>();
     }
   }
-  const float* constant_b = b.constant != nullptr ? b.constant->data<float>() : nullptr;
+  const Tensor* constant_b = b.constant;
   if (!build_primitive(kernel.get(), constant_b, trans_b, bias, alpha, kernel->prefill,
                        activation)) {
     return nullptr;
