@@ -16,6 +16,7 @@ constexpr size_t kAlignment = 64;
 // zero until first written, so a buffer nobody writes (most values of a
 // trial executor that only runs the end of a network) takes no memory.
 constexpr size_t kMappedFrom = size_t{1} << 20;
+constexpr size_t kHugeFrom = size_t{4} << 20;
 
 std::shared_ptr<std::byte> allocate_zeroed(size_t bytes) {
   size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
@@ -24,6 +25,11 @@ std::shared_ptr<std::byte> allocate_zeroed(size_t bytes) {
     void* memory = mmap(nullptr, rounded, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (memory == MAP_FAILED) throw std::bad_alloc();
+    // Huge pages: one fault per 2 MiB instead of per 4 KiB. A campaign's
+    // golden executor (VGG16, batch 32: 3.6 GB of values) otherwise spent
+    // most of its first batch in the page-fault handler. Advice only: where
+    // the kernel has none to give, small pages serve.
+    if (rounded >= kHugeFrom) madvise(memory, rounded, MADV_HUGEPAGE);
     return std::shared_ptr<std::byte>(static_cast<std::byte*>(memory),
                                       [rounded](std::byte* p) { munmap(p, rounded); });
   }
