@@ -32,7 +32,8 @@ struct PlanOptions {
   // so a weight swapped in with Executor::bind_value (a weight fault) is seen.
   std::vector<NodeId> reference_nodes;
   // Use the position-invariant window kernels (src/kernels/window) for the
-  // Conv and pool nodes they cover, before any other fast kernel: each output
+  // Conv, pool, and Gemm/MatMul (constant weights) nodes they cover, before
+  // any other fast kernel: each output
   // element is then computed the same way whatever part of the tensor is
   // computed, so a campaign can recompute only the window a fault reaches
   // (reference_nodes still take precedence).

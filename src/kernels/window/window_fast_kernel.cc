@@ -5,11 +5,18 @@
 // whatever the split, so results do not depend on batch or thread count.
 // Channels-first tensors are transposed per unit (just the input rows the
 // unit reads) into thread-local channels-last scratch and back.
+// Gemm / MatMul with constant weights run as a 1x1 convolution over a
+// one-column image of M rows (row = pixel, K = input channels, N = output
+// channels): every output element is then one fixed fma chain over k, so a
+// row's result never depends on which other rows run with it (batched tails
+// of any size, golden runs, naive re-runs agree bit for bit).
 #include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "kernels/window/window_internal.h"
@@ -126,24 +133,139 @@ void for_each_unit(const Sizes& s, const float* x, float* y, const Body& body) {
   for (int64_t unit = 0; unit < units; ++unit) run_unit(unit);
 }
 
+// A WindowConv (packed weights) shared by every plan of a model that builds
+// the same node: a campaign plans the model at several batch sizes (golden,
+// trials, batched tails), and VGG16's dense weights alone are 480 MB. Plans
+// never write constants, so a live storage means the same values.
+// `transposed_weights`: weights given as [in, out] (a MatMul's B), repacked.
+std::shared_ptr<const WindowConv> shared_window_conv(const ConvGeometry& g, const Tensor& weights,
+                                                     const Tensor* bias, bool transposed_weights) {
+  struct Entry {
+    std::weak_ptr<const std::byte> weights;
+    std::weak_ptr<const std::byte> bias;
+    bool has_bias;
+    std::vector<int64_t> shape;  // geometry, layout and sizes
+    std::weak_ptr<const WindowConv> conv;
+  };
+  auto axis = [](const WindowAxis& a) {
+    return std::vector<int64_t>{a.input,     a.kernel,  a.stride, a.dilation,
+                                a.pad_begin, a.pad_end, a.output};
+  };
+  std::vector<int64_t> shape = {g.in_channels, g.out_channels, g.group, transposed_weights,
+                                static_cast<int64_t>(weights.num_bytes())};
+  for (const auto& a : {axis(g.rows), axis(g.cols)}) shape.insert(shape.end(), a.begin(), a.end());
+  const auto same = [](const std::weak_ptr<const std::byte>& a,
+                       const std::weak_ptr<const std::byte>& b) {
+    return !a.owner_before(b) && !b.owner_before(a);
+  };
+  static std::mutex mutex;
+  static std::vector<Entry> entries;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::erase_if(entries, [](const Entry& e) {
+    return e.weights.expired() || (e.has_bias && e.bias.expired()) || e.conv.expired();
+  });
+  const std::weak_ptr<const std::byte> bias_storage =
+      bias != nullptr ? bias->storage() : std::weak_ptr<const std::byte>();
+  for (const Entry& e : entries) {
+    if (same(e.weights, weights.storage()) && e.has_bias == (bias != nullptr) &&
+        (bias == nullptr || same(e.bias, bias_storage)) && e.shape == shape) {
+      if (auto conv = e.conv.lock()) return conv;
+    }
+  }
+  const float* w = weights.data<float>();
+  std::vector<float> repacked;
+  if (transposed_weights) {  // [in, out] -> [out, in]
+    repacked.resize(static_cast<size_t>(g.in_channels * g.out_channels));
+    for (int64_t c = 0; c < g.in_channels; ++c) {
+      for (int64_t o = 0; o < g.out_channels; ++o) {
+        repacked[static_cast<size_t>(o * g.in_channels + c)] = w[c * g.out_channels + o];
+      }
+    }
+    w = repacked.data();
+  }
+  auto conv =
+      std::make_shared<const WindowConv>(g, w, bias != nullptr ? bias->data<float>() : nullptr);
+  entries.push_back({weights.storage(), bias_storage, bias != nullptr, shape, conv});
+  return conv;
+}
+
 class ConvKernel : public FastKernel {
  public:
-  ConvKernel(const Sizes& sizes, const ConvGeometry& geometry, const float* weights,
-             const float* bias)
-      : sizes_(sizes), conv_(geometry, weights, bias) {}
+  ConvKernel(const Sizes& sizes, std::shared_ptr<const WindowConv> conv)
+      : sizes_(sizes), conv_(std::move(conv)) {}
 
   Status eval(EvalContext& context) override {
     for_each_unit(sizes_, context.inputs[0]->data<float>(), context.outputs[0]->data<float>(),
                   [&](const float* input, const Window& in, const Window& out, float* output) {
-                    conv_.run(input, in, out, output);
+                    conv_->run(input, in, out, output);
                   });
     return Status::ok();
   }
 
  private:
   Sizes sizes_;
-  WindowConv conv_;
+  std::shared_ptr<const WindowConv> conv_;
 };
+
+// Gemm (alpha = beta = 1, no transA, B and C constant, C one row) and MatMul
+// by a constant matrix, as a 1x1 convolution of an (M rows x 1 column)
+// image: y[m][n] = fma chain over k of a[m][k] * b[k][n], then + c[n].
+std::unique_ptr<FastKernel> create_dense_kernel(const Node& node,
+                                                std::span<const TensorInfo> inputs,
+                                                std::span<const TensorInfo> outputs) {
+  if (inputs.size() < 2 || outputs.size() != 1) return nullptr;
+  const TensorInfo& a = inputs[0];
+  const TensorInfo& b = inputs[1];
+  if (a.dtype != DType::kFloat32 || b.dtype != DType::kFloat32 || b.constant == nullptr ||
+      outputs[0].dtype != DType::kFloat32 || a.shape.size() < 2 || b.shape.size() != 2) {
+    return nullptr;
+  }
+  bool b_is_in_by_out = true;  // B as [K, N]
+  const Tensor* c = nullptr;
+  if (node.op == OpType::kGemm) {
+    if (a.shape.size() != 2 || node.attributes.get_int("transA", 0) != 0 ||
+        node.attributes.get_float("alpha", 1.0) != 1.0) {
+      return nullptr;
+    }
+    b_is_in_by_out = node.attributes.get_int("transB", 0) == 0;
+    if (inputs.size() > 2 && inputs[2].present()) {
+      c = inputs[2].constant;
+      if (c == nullptr || inputs[2].dtype != DType::kFloat32 ||
+          node.attributes.get_float("beta", 1.0) != 1.0) {
+        return nullptr;
+      }
+    }
+  } else if (node.op != OpType::kMatMul || inputs.size() != 2) {
+    return nullptr;
+  }
+  const int64_t k = a.shape.back();
+  const int64_t n = b_is_in_by_out ? b.shape[1] : b.shape[0];
+  if ((b_is_in_by_out ? b.shape[0] : b.shape[1]) != k || k <= 0 || n <= 0) return nullptr;
+  // C broadcast over rows only: [N] or [1, N].
+  if (c != nullptr && !(c->num_elements() == n && (c->rank() == 1 || c->dim(0) == 1))) {
+    return nullptr;
+  }
+  const int64_t rows = shape_num_elements(a.shape) / k;
+  if (rows <= 0 || shape_num_elements(outputs[0].shape) != rows * n) return nullptr;
+  ConvGeometry g;
+  g.in_channels = k;
+  g.out_channels = n;
+  g.rows.input = g.rows.output = rows;
+  g.cols.input = g.cols.output = 1;
+  Sizes s;
+  s.batch = 1;
+  s.in_channels = k;
+  s.out_channels = n;
+  s.rows = g.rows;
+  s.cols = g.cols;
+  s.channels_last = true;
+  // The shared conv must not depend on M (plans of several batch sizes share
+  // it): its row axis is unbounded, the windows passed to run give the rows.
+  ConvGeometry shared = g;
+  shared.rows.input = shared.rows.output = std::numeric_limits<int32_t>::max();
+  return std::make_unique<ConvKernel>(s,
+                                      shared_window_conv(shared, *b.constant, c, b_is_in_by_out));
+}
 
 class PoolKernel : public FastKernel {
  public:
@@ -183,9 +305,11 @@ std::unique_ptr<FastKernel> create_window_kernel(const Node& node,
     s.out_channels = g->out_channels;
     s.rows = g->rows;
     s.cols = g->cols;
-    const float* bias =
-        inputs.size() == 3 && inputs[2].present() ? inputs[2].constant->data<float>() : nullptr;
-    return std::make_unique<ConvKernel>(s, *g, inputs[1].constant->data<float>(), bias);
+    const Tensor* bias = inputs.size() == 3 && inputs[2].present() ? inputs[2].constant : nullptr;
+    // Convs share their packed weights between plans too; the geometry is per
+    // image, so the batch size is not part of it.
+    return std::make_unique<ConvKernel>(s,
+                                        shared_window_conv(*g, *inputs[1].constant, bias, false));
   }
   if (node.op == OpType::kMaxPool || node.op == OpType::kAveragePool) {
     std::optional<PoolGeometry> g = window_pool_geometry(node, inputs, outputs);
@@ -195,6 +319,9 @@ std::unique_ptr<FastKernel> create_window_kernel(const Node& node,
     s.rows = g->rows;
     s.cols = g->cols;
     return std::make_unique<PoolKernel>(s, *g, node.op == OpType::kMaxPool);
+  }
+  if (node.op == OpType::kGemm || node.op == OpType::kMatMul) {
+    return create_dense_kernel(node, inputs, outputs);
   }
   return nullptr;
 }
