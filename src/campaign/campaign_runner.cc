@@ -34,6 +34,19 @@ struct UnitOutcome {
   Status status;
 };
 
+// Trials that share weight bindings: a unit's [0] has none, then per-image ones.
+struct TrialGroup {
+  std::vector<WeightFault> weights;
+  std::vector<Trial> trials;
+};
+
+// A unit between start_unit and finish_unit: some of its trials may wait in
+// the batch's TailPool (their addresses must not change meanwhile).
+struct PendingUnit {
+  UnitOutcome outcome;
+  std::vector<TrialGroup> groups;
+};
+
 struct RunTiming {
   double total = 0, read = 0, golden = 0, trials = 0, store = 0;
   int64_t faulty_inferences = 0;
@@ -80,11 +93,14 @@ void record_trial(const PreparedSetting& setting, int64_t repetition, int64_t im
   }
 }
 
-// Computes one unit on this thread's engine.
-UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& setting,
-                     int64_t repetition, int64_t batch_index, const GoldenBatch& golden,
-                     const std::vector<bool>& golden_correct, TrialEngine& engine) {
-  UnitOutcome outcome;
+// Samples one unit's faults and runs its trials on this thread's engine
+// (tails may be left in the engine's pool: finish_unit once it has run).
+std::unique_ptr<PendingUnit> start_unit(const PreparedCampaign& campaign,
+                                        const PreparedSetting& setting, int64_t repetition,
+                                        int64_t batch_index, const GoldenBatch& golden,
+                                        TrialEngine& engine) {
+  auto pending = std::make_unique<PendingUnit>();
+  UnitOutcome& outcome = pending->outcome;
   UnitRow& row = outcome.row;
   row.experiment = setting.experiment;
   row.setting = setting.setting;
@@ -98,12 +114,8 @@ UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& se
   std::vector<Trial> trials = sample_activation_trials(key, experiment.mode, setting.amount, sites,
                                                        setting.models, golden.ids);
 
-  // Groups of trials that share weight bindings: [0] none, then per-image ones.
-  struct TrialGroup {
-    std::vector<WeightFault> weights;
-    std::vector<Trial> trials;
-  };
-  std::vector<TrialGroup> groups(1);
+  std::vector<TrialGroup>& groups = pending->groups;
+  groups.resize(1);
   std::vector<WeightFault> permanent;
   if (!setting.repetition_weights.empty()) {
     permanent = sample_repetition_weight_faults(key, experiment.mode, setting.amount, sites,
@@ -147,9 +159,6 @@ UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& se
     groups[0].trials = std::move(remaining);
   }
 
-  std::vector<bool> faulted(static_cast<size_t>(golden.rows), false);
-  std::vector<int64_t> top1(golden.top1);
-  const bool first_batch = batch_index == 0;
   for (TrialGroup& group : groups) {
     if (group.trials.empty()) continue;
     std::vector<WeightBinding> bindings;
@@ -158,7 +167,25 @@ UnitOutcome run_unit(const PreparedCampaign& campaign, const PreparedSetting& se
     }
     outcome.status =
         engine.run(golden, setting.resume, sites, setting.models, bindings, group.trials);
-    if (!outcome.status.is_ok()) return outcome;
+    if (!outcome.status.is_ok()) break;
+  }
+  return pending;
+}
+
+// Counts a started unit's outcomes once all its trials have run.
+UnitOutcome finish_unit(const PreparedCampaign& campaign, const PreparedSetting& setting,
+                        const GoldenBatch& golden, const std::vector<bool>& golden_correct,
+                        PendingUnit& pending) {
+  UnitOutcome outcome = std::move(pending.outcome);
+  if (!outcome.status.is_ok()) return outcome;
+  UnitRow& row = outcome.row;
+  const int64_t repetition = row.repetition;
+  std::vector<TrialGroup>& groups = pending.groups;
+  std::vector<bool> faulted(static_cast<size_t>(golden.rows), false);
+  std::vector<int64_t> top1(golden.top1);
+  const bool first_batch = row.batch == 0;
+  for (TrialGroup& group : groups) {
+    if (group.trials.empty()) continue;
     // Weight faults: the trial also records them (a permanent one once, in batch 0).
     const bool per_image = &group != &groups[0];
     for (Trial& trial : group.trials) {
@@ -311,11 +338,25 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     if (golden.rows > 0) {
       // Fewer units than threads: run them one by one and let the kernels use the
       // threads (inside a parallel region they would run on one).
+      std::vector<std::unique_ptr<PendingUnit>> pending(work.size());
+      TailPool pool;
+      for (auto& engine : engines) engine->set_tail_pool(&pool);
 #pragma omp parallel for schedule(dynamic, 1) if (work.size() >= static_cast <size_t>(threads))
       for (size_t w = 0; w < work.size(); ++w) {
         const PreparedSetting& setting = campaign.settings[work[w].setting];
-        outcomes[w] = run_unit(campaign, setting, work[w].repetition, b, golden, golden_correct,
-                               *engines[omp_get_thread_num()]);
+        pending[w] = start_unit(campaign, setting, work[w].repetition, b, golden,
+                                *engines[omp_get_thread_num()]);
+      }
+      // The batch's pooled tails, on all threads.
+      std::vector<TrialEngine*> engine_list;
+      for (auto& engine : engines) engine_list.push_back(engine.get());
+      const Status tails = TrialEngine::run_pooled_tails(golden, pool.take(), engine_list);
+      for (auto& engine : engines) engine->set_tail_pool(nullptr);
+      for (size_t w = 0; w < work.size(); ++w) {
+        if (!tails.is_ok() && pending[w]->outcome.status.is_ok())
+          pending[w]->outcome.status = tails;
+        outcomes[w] = finish_unit(campaign, campaign.settings[work[w].setting], golden,
+                                  golden_correct, *pending[w]);
       }
     } else {
       for (size_t w = 0; w < work.size(); ++w) {

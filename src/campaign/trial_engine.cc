@@ -460,13 +460,10 @@ void TrialEngine::score(const Executor& executor, const GoldenBatch& golden, Tri
 }
 
 Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume,
-                                     int32_t stop, int64_t growth,
-                                     const std::vector<SettingSite>& sites,
+                                     int32_t stop, const std::vector<SettingSite>& sites,
                                      const std::vector<const FaultModel*>& models, Trial* trials,
                                      const RegionOutcome* const* outcomes, int64_t count) {
-  // Powers of `growth`: few plans, few spare rows (tail_rows).
-  int64_t rows = 1;
-  while (rows < count) rows *= growth;
+  const int64_t rows = tail_executor_rows(count);
   auto& slot = tail_executors_[rows];
   if (slot == nullptr) {
     NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> tail_plan, tail_plans_->get(rows));

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "campaign/region_model.h"
@@ -129,6 +130,29 @@ std::vector<ElementFault> inject_fault_at(const FaultModel& model, TensorView vi
 // Index of the largest element, the first of equals; a NaN wins (numpy's argmax).
 int64_t top1_index(const float* scores, int64_t classes);
 
+// Survivors of the window phase whose batched tails wait for those of the
+// other units of the batch (TrialEngine::set_tail_pool): VGG16's dense layers
+// then stream their 480 MB of weights once for all of them, not once per
+// unit. Only tails that inject nothing are pooled (no site node from the stop
+// on), so trials of different settings may share a run. Thread-safe.
+class TailPool {
+ public:
+  struct Entry {
+    const ResumePlan* resume = nullptr;
+    int32_t stop = 0;
+    const std::vector<SettingSite>* sites = nullptr;
+    const std::vector<const FaultModel*>* models = nullptr;
+    Trial* trial = nullptr;  // in its unit's trials, alive until the pool has run
+    RegionOutcome outcome;
+  };
+  void add(std::vector<Entry> entries);
+  std::vector<Entry> take();
+
+ private:
+  std::mutex mutex_;
+  std::vector<Entry> entries_;
+};
+
 // Runs trials for one thread. Not thread-safe: one engine per thread.
 class TrialEngine {
  public:
@@ -154,6 +178,15 @@ class TrialEngine {
     double window_seconds = 0, batched_seconds = 0;
   };
   const Counters& counters() const { return counters_; }
+
+  // With a pool, the region path leaves the tails of trials that reach the
+  // end of their window phase without more sites to the pool: run() returns
+  // with those trials' outcomes still to come, from run_pooled_tails.
+  void set_tail_pool(TailPool* pool) { pool_ = pool; }
+  // Runs pooled tails (of this golden batch) together, in chunks as large as
+  // memory allows, spread over `engines` (one per thread) when there are many.
+  static Status run_pooled_tails(const GoldenBatch& golden, std::vector<TailPool::Entry> entries,
+                                 std::span<TrialEngine* const> engines);
 
   // Runs `trials` (any number; chunked by max_rows) of one setting: fills
   // applied, outcome and top1. `models[i]` is the fault of sites[i].
@@ -191,17 +224,15 @@ class TrialEngine {
   // Runs resume.nodes from `stop` on for `count` trials that left the window
   // phase there with the changed rows in `outcomes`.
   Status run_batched_tail(const GoldenBatch& golden, const ResumePlan& resume, int32_t stop,
-                          int64_t growth, const std::vector<SettingSite>& sites,
+                          const std::vector<SettingSite>& sites,
                           const std::vector<const FaultModel*>& models, Trial* trials,
                           const RegionOutcome* const* outcomes, int64_t count);
   // Values read by resume.nodes[stop..] but computed before (or outside) them.
   const std::vector<ValueId>& tail_frontier(const Plan& plan, const ResumePlan& resume,
                                             int32_t stop, ValueId fetch);
-  // How many trials a batched tail from `stop` runs at once (cap), and the
-  // factor between the executor sizes used for fewer.
+  // How many trials a batched tail from `stop` runs at once.
   struct TailSizes {
     int64_t cap = 1;
-    int64_t growth = 2;
   };
   Expected<TailSizes> tail_rows(const Plan& plan, const ResumePlan& resume, int32_t stop,
                                 ValueId fetch);
@@ -209,7 +240,13 @@ class TrialEngine {
   void score(const Executor& executor, const GoldenBatch& golden, Trial* trials,
              int64_t count) const;
 
+  // Whether the tail of `resume` from `stop` injects nothing (TailPool).
+  bool tail_is_poolable(const ResumePlan& resume, int32_t stop) const;
+  // One batched tail of pooled trials (all with the same tail nodes).
+  Status run_tail_chunk(const GoldenBatch& golden, std::span<TailPool::Entry* const> members);
+
   PlanCache& plans_;
+  TailPool* pool_ = nullptr;
   int64_t max_rows_;
   const std::vector<char>* batched_;
   std::map<int64_t, std::unique_ptr<Executor>> executors_;
@@ -222,6 +259,9 @@ class TrialEngine {
   std::map<std::pair<uint64_t, int32_t>, std::vector<ValueId>> tail_frontiers_;
   std::map<std::pair<uint64_t, int32_t>, TailSizes> tail_rows_;
 };
+
+// Rows of the executor a batched tail of `count` trials runs on.
+int64_t tail_executor_rows(int64_t count);
 
 // Rows a trial batch may have so that `threads` executors fit in `budget`
 // bytes, between 1 and `batch`.

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <utility>
 
 #include "campaign/trial_engine.h"
 
@@ -32,6 +33,14 @@ const std::vector<ValueId>& TrialEngine::tail_frontier(const Plan& plan, const R
   if (!produced[fetch] && plan.constant_value(fetch) == nullptr) frontier.insert(fetch);
   std::vector<ValueId> values(frontier.begin(), frontier.end());
   return tail_frontiers_[{resume.id, stop}] = std::move(values);
+}
+
+int64_t tail_executor_rows(int64_t count) {
+  // Every row of a tail executor is computed, spare ones too (a VGG16 row
+  // costs 123 M multiply-adds in the dense layers): sizes stay close to the
+  // count, yet few (each size is an executor with its own buffers).
+  const int64_t step = count <= 16 ? 4 : count <= 64 ? 8 : 32;
+  return (count + step - 1) / step * step;
 }
 
 Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan, const ResumePlan& resume,
@@ -60,17 +69,6 @@ Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan, const 
   TailSizes sizes;
   sizes.cap = std::clamp<int64_t>(max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes),
                                   max_rows_, 256);
-  // Each executor size is a plan holding the tail's weights: with big ones
-  // (VGG16's dense layers: 480 MB) sizes grow by four, else by two (fewer
-  // spare rows).
-  int64_t weight_bytes = 0;
-  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
-    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
-      const Tensor* constant = input == kNoValue ? nullptr : plan.constant_value(input);
-      if (constant != nullptr) weight_bytes += static_cast<int64_t>(constant->num_bytes());
-    }
-  }
-  sizes.growth = weight_bytes > (int64_t{64} << 20) ? 4 : 2;
   tail_rows_[{resume.id, stop}] = sizes;
   return sizes;
 }
@@ -111,6 +109,14 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
     }
   }
   for (const auto& [stop, members] : survivors) {
+    if (pool_ != nullptr && tail_is_poolable(resume, stop)) {
+      std::vector<TailPool::Entry> entries;
+      for (int64_t t : members) {
+        entries.push_back({&resume, stop, &sites, &models, &trials[t], std::move(outcomes[t])});
+      }
+      pool_->add(std::move(entries));
+      continue;
+    }
     NNFI_ASSIGN_OR_RETURN(const TailSizes sizes,
                           tail_rows(golden.executor->plan(), resume, stop, golden.fetch));
     const int64_t cap = sizes.cap;
@@ -122,8 +128,8 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
         group.push_back(std::move(trials[members[k]]));
         group_outcomes.push_back(&outcomes[members[k]]);
       }
-      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sizes.growth, sites, models,
-                                            group.data(), group_outcomes.data(),
+      NNFI_RETURN_IF_ERROR(run_batched_tail(golden, resume, stop, sites, models, group.data(),
+                                            group_outcomes.data(),
                                             static_cast<int64_t>(group.size())));
       for (size_t k = first; k < last; ++k) trials[members[k]] = std::move(group[k - first]);
     }
@@ -132,6 +138,88 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
   counters_.batched_seconds +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - batched_start).count();
   return Status::ok();
+}
+
+bool TrialEngine::tail_is_poolable(const ResumePlan& resume, int32_t stop) const {
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    if (std::binary_search(resume.observed.begin(), resume.observed.end(), resume.nodes[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void TailPool::add(std::vector<Entry> entries) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (Entry& entry : entries) entries_.push_back(std::move(entry));
+}
+
+std::vector<TailPool::Entry> TailPool::take() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(entries_, {});
+}
+
+Status TrialEngine::run_pooled_tails(const GoldenBatch& golden,
+                                     std::vector<TailPool::Entry> entries,
+                                     std::span<TrialEngine* const> engines) {
+  if (entries.empty()) return Status::ok();
+  // Tails that run the same nodes run together, whichever setting their trials
+  // come from (none of them injects anything there).
+  std::map<std::vector<NodeId>, std::vector<TailPool::Entry*>> groups;
+  for (TailPool::Entry& entry : entries) {
+    const std::vector<NodeId>& nodes = entry.resume->nodes;
+    groups[std::vector<NodeId>(nodes.begin() + entry.stop, nodes.end())].push_back(&entry);
+  }
+  // Chunks as large as memory allows; with enough rows, at least one per
+  // thread, each on its thread's engine (the tail's light nodes, Relu,
+  // Softmax, ..., run on one thread each); a few rows run as one chunk whose
+  // dense kernels use every thread.
+  const auto threads = static_cast<int64_t>(engines.size());
+  constexpr int64_t kRowsPerThreadChunk = 16;
+  std::vector<std::span<TailPool::Entry* const>> chunks;
+  for (auto& [nodes, members] : groups) {
+    const TailPool::Entry& first = *members.front();
+    NNFI_ASSIGN_OR_RETURN(
+        const TailSizes sizes,
+        engines[0]->tail_rows(golden.executor->plan(), *first.resume, first.stop, golden.fetch));
+    const auto count = static_cast<int64_t>(members.size());
+    const int64_t parts = std::max((count + sizes.cap - 1) / sizes.cap,
+                                   std::min(threads, count / kRowsPerThreadChunk));
+    const int64_t size = (count + parts - 1) / parts;
+    for (int64_t begin = 0; begin < count; begin += size) {
+      chunks.emplace_back(members.data() + begin, std::min(size, count - begin));
+    }
+  }
+  const auto chunk_count = static_cast<int64_t>(chunks.size());
+  std::vector<Status> statuses(chunks.size());
+#pragma omp parallel for schedule(dynamic, 1) \
+    num_threads(static_cast <int>(threads)) if (chunk_count > 1 && threads > 1)
+  for (int64_t c = 0; c < chunk_count; ++c) {
+    TrialEngine& engine = *engines[chunk_count > 1 && threads > 1 ? omp_get_thread_num() : 0];
+    statuses[c] = engine.run_tail_chunk(golden, chunks[c]);
+  }
+  for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
+  return Status::ok();
+}
+
+Status TrialEngine::run_tail_chunk(const GoldenBatch& golden,
+                                   std::span<TailPool::Entry* const> members) {
+  const auto start = std::chrono::steady_clock::now();
+  const TailPool::Entry& first = *members.front();
+  std::vector<Trial> group;
+  std::vector<const RegionOutcome*> group_outcomes;
+  for (TailPool::Entry* member : members) {
+    group.push_back(std::move(*member->trial));
+    group_outcomes.push_back(&member->outcome);
+  }
+  const Status status =
+      run_batched_tail(golden, *first.resume, first.stop, *first.sites, *first.models, group.data(),
+                       group_outcomes.data(), static_cast<int64_t>(group.size()));
+  for (size_t k = 0; k < members.size(); ++k) *members[k]->trial = std::move(group[k]);
+  counters_.batched_trials += static_cast<int64_t>(members.size());
+  counters_.batched_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return status;
 }
 
 std::vector<NodeId> tail_nodes(const ResumePlan& resume, const RegionModel& regions,
