@@ -463,7 +463,8 @@ Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan
                                      int32_t stop, const std::vector<SettingSite>& sites,
                                      const std::vector<const FaultModel*>& models, Trial* trials,
                                      const RegionOutcome* const* outcomes, int64_t count) {
-  const int64_t rows = tail_executor_rows(count);
+  // A fixed-batch model runs them one by one (tail_rows), on its one size.
+  const int64_t rows = (*batched_)[golden.fetch] ? tail_executor_rows(count) : count;
   auto& slot = tail_executors_[rows];
   if (slot == nullptr) {
     NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> tail_plan, tail_plans_->get(rows));

@@ -69,6 +69,8 @@ Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan, const 
   TailSizes sizes;
   sizes.cap = std::clamp<int64_t>(max_rows_ * image_bytes / std::max<int64_t>(1, tail_bytes),
                                   max_rows_, 256);
+  // A model with a fixed batch (its fetch has no batch axis) runs one trial at a time.
+  if (!(*batched_)[fetch]) sizes.cap = 1;
   tail_rows_[{resume.id, stop}] = sizes;
   return sizes;
 }
