@@ -230,9 +230,11 @@ class TrialEngine {
   // Values read by resume.nodes[stop..] but computed before (or outside) them.
   const std::vector<ValueId>& tail_frontier(const Plan& plan, const ResumePlan& resume,
                                             int32_t stop, ValueId fetch);
-  // How many trials a batched tail from `stop` runs at once.
+  // How many trials a batched tail from `stop` runs at once, and about how
+  // many multiply-adds each costs.
   struct TailSizes {
     int64_t cap = 1;
+    int64_t work_per_row = 0;
   };
   Expected<TailSizes> tail_rows(const Plan& plan, const ResumePlan& resume, int32_t stop,
                                 ValueId fetch);

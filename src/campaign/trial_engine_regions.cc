@@ -71,6 +71,13 @@ Expected<TrialEngine::TailSizes> TrialEngine::tail_rows(const Plan& plan, const 
                                   max_rows_, 256);
   // A model with a fixed batch (its fetch has no batch axis) runs one trial at a time.
   if (!(*batched_)[fetch]) sizes.cap = 1;
+  // Multiply-adds per row, roughly: one per weight of the tail's nodes.
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
+      const Tensor* constant = input == kNoValue ? nullptr : plan.constant_value(input);
+      if (constant != nullptr) sizes.work_per_row += constant->num_elements();
+    }
+  }
   tail_rows_[{resume.id, stop}] = sizes;
   return sizes;
 }
@@ -161,6 +168,9 @@ std::vector<TailPool::Entry> TailPool::take() {
   return std::exchange(entries_, {});
 }
 
+// Below this many multiply-adds a single chunk of pooled tails runs on one thread.
+constexpr int64_t kSmallTailWork = int64_t{4} << 20;
+
 Status TrialEngine::run_pooled_tails(const GoldenBatch& golden,
                                      std::vector<TailPool::Entry> entries,
                                      std::span<TrialEngine* const> engines) {
@@ -179,6 +189,7 @@ Status TrialEngine::run_pooled_tails(const GoldenBatch& golden,
   const auto threads = static_cast<int64_t>(engines.size());
   constexpr int64_t kRowsPerThreadChunk = 16;
   std::vector<std::span<TailPool::Entry* const>> chunks;
+  int64_t total_work = 0;
   for (auto& [nodes, members] : groups) {
     const TailPool::Entry& first = *members.front();
     NNFI_ASSIGN_OR_RETURN(
@@ -188,12 +199,22 @@ Status TrialEngine::run_pooled_tails(const GoldenBatch& golden,
     const int64_t parts = std::max((count + sizes.cap - 1) / sizes.cap,
                                    std::min(threads, count / kRowsPerThreadChunk));
     const int64_t size = (count + parts - 1) / parts;
+    total_work += count * sizes.work_per_row;
     for (int64_t begin = 0; begin < count; begin += size) {
       chunks.emplace_back(members.data() + begin, std::min(size, count - begin));
     }
   }
   const auto chunk_count = static_cast<int64_t>(chunks.size());
   std::vector<Status> statuses(chunks.size());
+  if (chunk_count == 1 && total_work < kSmallTailWork) {
+    // A few rows of a small network (the GTSRB CNNs: ~0.2 M multiply-adds a
+    // row): waking the other threads for each node costs more than the work.
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const Status status = engines[0]->run_tail_chunk(golden, chunks[0]);
+    omp_set_num_threads(saved);
+    return status;
+  }
 #pragma omp parallel for schedule(dynamic, 1) \
     num_threads(static_cast <int>(threads)) if (chunk_count > 1 && threads > 1)
   for (int64_t c = 0; c < chunk_count; ++c) {
