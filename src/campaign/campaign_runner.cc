@@ -406,17 +406,17 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     window.window_trials += engine->counters().window_trials;
     window.window_masked += engine->counters().window_masked;
     window.batched_trials += engine->counters().batched_trials;
+    window.tail_runs += engine->counters().tail_runs;
     window.window_seconds += engine->counters().window_seconds;
     window.batched_seconds += engine->counters().batched_seconds;
   }
   if (window.window_trials > 0) {
     // The cached engine's two phases (region_trials.h): trials recomputed
     // window by window, those masked there, those that went on batched.
-    timing_json["window_phase"] = {{"trials", window.window_trials},
-                                   {"masked", window.window_masked},
-                                   {"batched", window.batched_trials},
-                                   {"window_seconds", window.window_seconds},
-                                   {"batched_seconds", window.batched_seconds}};
+    timing_json["window_phase"] = {
+        {"trials", window.window_trials},          {"masked", window.window_masked},
+        {"batched", window.batched_trials},        {"tail_runs", window.tail_runs},
+        {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds}};
   }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));

@@ -490,6 +490,7 @@ Status TrialEngine::run_batched_tail(const GoldenBatch& golden, const ResumePlan
   hook.set_graph(&plan.graph());
   executor->clear_hooks();
   executor->add_hook(&hook);
+  ++counters_.tail_runs;
   Status status = run_until_masked(*executor, golden, resume, static_cast<size_t>(stop), changed,
                                    trials, count);
   executor->clear_hooks();

@@ -196,8 +196,10 @@ Status TrialEngine::run_pooled_tails(const GoldenBatch& golden,
         const TailSizes sizes,
         engines[0]->tail_rows(golden.executor->plan(), *first.resume, first.stop, golden.fetch));
     const auto count = static_cast<int64_t>(members.size());
+    // A small tail is not worth splitting over threads (see below).
+    const bool small = count * sizes.work_per_row < kSmallTailWork;
     const int64_t parts = std::max((count + sizes.cap - 1) / sizes.cap,
-                                   std::min(threads, count / kRowsPerThreadChunk));
+                                   small ? 1 : std::min(threads, count / kRowsPerThreadChunk));
     const int64_t size = (count + parts - 1) / parts;
     total_work += count * sizes.work_per_row;
     for (int64_t begin = 0; begin < count; begin += size) {

@@ -175,6 +175,38 @@ TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
                    10000);
 }
 
+TEST_F(FastEngineAgreement, TailsOfABatchRunTogetherAcrossUnitsAndSettings) {
+  // Two conv layers, each its own setting, 6 repetitions, two batches: every
+  // survivor leaves its windows at the Reshape, so the 24 units of a batch
+  // share one tail run (fewer than 4 M multiply-adds: one chunk).
+  write_tf_graph(path("model.pb"));
+  const int64_t images = 32;
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 31, 0.0f, 1.0f)).is_ok());
+  std::vector<int64_t> labels(static_cast<size_t>(images), 1);
+  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  const std::string text = "model: " + path("model.pb").string() +
+                           "\nfeed: x\nfetch: probs\ndata: {spec: \"npy:" + path("x.npy").string() +
+                           "," + path("y.npy").string() + "\"}\nseed: 14\nbatch: 16\n" +
+                           R"(experiments:
+  - name: convs
+    target: {layers: [conv1, dw], each: true}
+    fault: {model: bitflip, bits: "23..30"}
+    probability: 1.0
+    repetitions: 6
+)";
+  const CampaignSpec spec = campaign(text);
+  RunOptions fast;
+  RunOptions naive;
+  naive.engine = Engine::kNaive;
+  const nlohmann::json summary = run(spec, "fast", fast);
+  const nlohmann::json reference = run(spec, "naive", naive);
+  EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
+  EXPECT_EQ(summary["experiments"], reference["experiments"]);
+  const nlohmann::json& window = summary["timing"]["window_phase"];
+  ASSERT_GT(window.value("batched", 0), 24) << window.dump();
+  EXPECT_EQ(window.value("tail_runs", 0), 2) << window.dump();
+}
+
 TEST_F(FastEngineAgreement, GtsrbKerasCnn) {
   NNFI_REQUIRE_FIXTURES();
   const std::string fixtures = NNFI_FIXTURES_DIR;
