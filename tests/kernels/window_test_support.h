@@ -17,13 +17,18 @@
 
 namespace nnfi::testing {
 
-// Restores the AVX-512 path at scope exit.
+// Forces the portable path (with its AVX2 loops where the CPU has them, or
+// plain scalar code with `scalar`); restores the default at scope exit.
 class ScopedPortable {
  public:
-  explicit ScopedPortable(bool portable) {
+  explicit ScopedPortable(bool portable, bool scalar = false) {
     kernels::window::force_portable_window_kernels(portable);
+    kernels::window::force_scalar_window_kernels(scalar);
   }
-  ~ScopedPortable() { kernels::window::force_portable_window_kernels(false); }
+  ~ScopedPortable() {
+    kernels::window::force_portable_window_kernels(false);
+    kernels::window::force_scalar_window_kernels(false);
+  }
 };
 
 struct OpCase {

@@ -121,6 +121,9 @@ std::unique_ptr<FastKernel> create_window_kernel(const Node& node,
 // For tests and benchmarks: true makes WindowConv::run take the portable path
 // even where the CPU has AVX-512 (process-wide; results are the same bits).
 void force_portable_window_kernels(bool portable);
+// For tests: true makes the portable path skip its AVX2 loops too (plain
+// scalar code, as on a CPU without AVX2; the same bits again).
+void force_scalar_window_kernels(bool scalar);
 // Whether WindowConv::run takes the AVX-512 path now.
 bool window_kernels_use_avx512();
 
