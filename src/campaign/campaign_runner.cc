@@ -4,11 +4,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <tuple>
 
 #include "campaign/campaign_setup.h"
@@ -281,9 +284,23 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
                                                     campaign.batched, campaign.regions.get(),
                                                     campaign.tail_plans.get()));
   }
-  std::map<int64_t, std::unique_ptr<Executor>> golden_executors;
+  // Small models (a batch's values under 64 MB: the GTSRB CNNs) run whole
+  // batches on each thread, one thread per batch: their nodes are too small
+  // for the threads to share one (waking them costs more than the work).
+  // Large models run one batch at a time with the threads inside it.
+  const int workers =
+      threads > 1 && batches > 1 && campaign.bytes_per_image * batch_size < (int64_t{64} << 20)
+          ? threads
+          : 1;
+  std::vector<std::map<int64_t, std::unique_ptr<Executor>>> golden_executors(
+      static_cast<size_t>(workers));
+  std::mutex shared;  // the data set, the store, the progress line, the timing
+  Status failure;
+  std::atomic<bool> failed{false};
 
-  for (int64_t b = 0; b < batches; ++b) {
+  // One batch, on `engine_set` (all engines, or the worker's own).
+  auto run_batch = [&](int64_t b, std::span<TrialEngine* const> engine_set,
+                       std::map<int64_t, std::unique_ptr<Executor>>& executors) -> Status {
     std::vector<UnitWork> work;
     for (size_t s = 0; s < campaign.settings.size(); ++s) {
       const PreparedSetting& setting = campaign.settings[s];
@@ -291,14 +308,22 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         if (!done.count({setting.experiment, setting.setting, r, b})) work.push_back({s, r});
       }
     }
-    if (work.empty()) continue;
+    if (work.empty()) return Status::ok();
+    RunTiming local;
     const int64_t first = b * batch_size;
     auto mark = std::chrono::steady_clock::now();
-    NNFI_ASSIGN_OR_RETURN(DataBatch data,
-                          campaign.dataset->read(first, std::min(batch_size, images - first)));
-    timing.read += seconds_since(mark);
+    Expected<DataBatch> read = [&] {
+      std::lock_guard<std::mutex> lock(shared);
+      return campaign.dataset->read(first, std::min(batch_size, images - first));
+    }();
+    NNFI_RETURN_IF_ERROR(read.status());
+    DataBatch& data = *read;
+    local.read += seconds_since(mark);
     const auto golden_start = std::chrono::steady_clock::now();
-    for (const std::string& reason : data.skip_reasons) progress.note("skipped: " + reason);
+    if (!data.skip_reasons.empty()) {
+      std::lock_guard<std::mutex> lock(shared);
+      for (const std::string& reason : data.skip_reasons) progress.note("skipped: " + reason);
+    }
     GoldenBatch golden;
     golden.rows = static_cast<int64_t>(data.ids.size());
     golden.ids = data.ids;
@@ -307,7 +332,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     golden.classes = campaign.classes;
     std::vector<bool> golden_correct;
     if (golden.rows > 0) {
-      auto& executor = golden_executors[golden.rows];
+      auto& executor = executors[golden.rows];
       if (!executor) {
         NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan,
                               campaign.trial_plans->get(golden.rows));
@@ -323,38 +348,33 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         golden_correct.push_back(top == golden.labels[r]);
       }
     }
-    BatchRow batch_row{
-        b,
-        first,
-        golden.rows,
-        data.skipped,
-        0,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - golden_start).count()};
+    BatchRow batch_row{b, first, golden.rows, data.skipped, 0, seconds_since(golden_start)};
     for (bool correct : golden_correct) batch_row.golden_correct += correct ? 1 : 0;
-    timing.golden += batch_row.golden_seconds;
+    local.golden += batch_row.golden_seconds;
 
     mark = std::chrono::steady_clock::now();
     std::vector<UnitOutcome> outcomes(work.size());
     if (golden.rows > 0) {
-      // Fewer units than threads: run them one by one and let the kernels use the
-      // threads (inside a parallel region they would run on one).
+      // Units spread over the engines' threads; with fewer units than threads
+      // they run one by one and the kernels use the threads.
+      const auto engine_count = static_cast<size_t>(engine_set.size());
       std::vector<std::unique_ptr<PendingUnit>> pending(work.size());
       TailPool pool;
-      for (auto& engine : engines) engine->set_tail_pool(&pool);
-#pragma omp parallel for schedule(dynamic, 1) if (work.size() >= static_cast <size_t>(threads))
+      for (TrialEngine* engine : engine_set) engine->set_tail_pool(&pool);
+#pragma omp parallel for schedule(dynamic, 1) num_threads( \
+    static_cast <int>(engine_count)) if (engine_count > 1 && work.size() >= engine_count)
       for (size_t w = 0; w < work.size(); ++w) {
         const PreparedSetting& setting = campaign.settings[work[w].setting];
         pending[w] = start_unit(campaign, setting, work[w].repetition, b, golden,
-                                *engines[omp_get_thread_num()]);
+                                *engine_set[engine_count > 1 ? omp_get_thread_num() : 0]);
       }
-      // The batch's pooled tails, on all threads.
-      std::vector<TrialEngine*> engine_list;
-      for (auto& engine : engines) engine_list.push_back(engine.get());
-      const Status tails = TrialEngine::run_pooled_tails(golden, pool.take(), engine_list);
-      for (auto& engine : engines) engine->set_tail_pool(nullptr);
+      // The batch's pooled tails, on all the engines' threads.
+      const Status tails = TrialEngine::run_pooled_tails(golden, pool.take(), engine_set);
+      for (TrialEngine* engine : engine_set) engine->set_tail_pool(nullptr);
       for (size_t w = 0; w < work.size(); ++w) {
-        if (!tails.is_ok() && pending[w]->outcome.status.is_ok())
+        if (!tails.is_ok() && pending[w]->outcome.status.is_ok()) {
           pending[w]->outcome.status = tails;
+        }
         outcomes[w] = finish_unit(campaign, campaign.settings[work[w].setting], golden,
                                   golden_correct, *pending[w]);
       }
@@ -364,7 +384,9 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         outcomes[w].row = UnitRow{setting.experiment, setting.setting, work[w].repetition, b};
       }
     }
-    timing.trials += seconds_since(mark);
+    local.trials += seconds_since(mark);
+
+    std::lock_guard<std::mutex> lock(shared);
     mark = std::chrono::steady_clock::now();
     int64_t faulty_inferences = 0;
     NNFI_RETURN_IF_ERROR(store->begin());
@@ -383,9 +405,36 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     }
     NNFI_RETURN_IF_ERROR(store->commit());
     timing.store += seconds_since(mark);
+    timing.read += local.read;
+    timing.golden += local.golden;
+    timing.trials += local.trials;
     timing.faulty_inferences += faulty_inferences;
     ++timing.batches;
     progress.advance(static_cast<int64_t>(work.size()), faulty_inferences);
+    return Status::ok();
+  };
+
+  std::vector<TrialEngine*> all_engines;
+  for (auto& engine : engines) all_engines.push_back(engine.get());
+  if (workers == 1) {
+    for (int64_t b = 0; b < batches; ++b) {
+      NNFI_RETURN_IF_ERROR(run_batch(b, all_engines, golden_executors[0]));
+    }
+  } else {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(workers)
+    for (int64_t b = 0; b < batches; ++b) {
+      if (failed.load()) continue;
+      const int worker = omp_get_thread_num();
+      TrialEngine* own = all_engines[static_cast<size_t>(worker)];
+      Status status = run_batch(b, std::span<TrialEngine* const>(&own, 1),
+                                golden_executors[static_cast<size_t>(worker)]);
+      if (!status.is_ok() && !failed.exchange(true)) failure = std::move(status);
+    }
+    NNFI_RETURN_IF_ERROR(failure);
+    // The phases' times were summed over the workers: as wall time, divide.
+    timing.read /= workers;
+    timing.golden /= workers;
+    timing.trials /= workers;
   }
   progress.finish();
   // Where this invocation's time went (a resumed run reports its own part).
@@ -400,7 +449,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
       {"faulty_inferences_per_second",
        timing.trials > 0 ? static_cast<double>(timing.faulty_inferences) / timing.trials : 0.0},
       {"engine", engine_name(options.engine)},
-      {"threads", threads}};
+      {"threads", threads},
+      {"batch_workers", workers}};
   TrialEngine::Counters window;
   for (const auto& engine : engines) {
     window.window_trials += engine->counters().window_trials;
