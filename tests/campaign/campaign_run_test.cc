@@ -122,10 +122,17 @@ TEST_F(CampaignRun, SameSeedSameSummaryForAnyThreadsAndBatch) {
       run(campaign(branching_campaign(experiments, 32), "b32.yaml"), "b32", two_threads);
   const nlohmann::json batch32_one =
       run(campaign(branching_campaign(experiments, 32), "b32.yaml"), "b32_one", one_thread);
+  // Several small batches on two threads run side by side, one per thread.
+  const nlohmann::json batch5 =
+      run(campaign(branching_campaign(experiments, 5), "b5.yaml"), "b5", two_threads);
+  EXPECT_EQ(batch5["timing"]["batch_workers"], 2);
   EXPECT_EQ(batch1["experiments"], batch32["experiments"]);
   EXPECT_EQ(batch32["experiments"], batch32_one["experiments"]);
+  EXPECT_EQ(batch5["experiments"], batch32["experiments"]);
   EXPECT_EQ(batch1["golden"], batch32["golden"]);
+  EXPECT_EQ(batch5["golden"], batch32["golden"]);
   EXPECT_EQ(fault_rows("b1"), fault_rows("b32"));
+  EXPECT_EQ(fault_rows("b5"), fault_rows("b32"));
 }
 
 TEST_F(CampaignRun, ZeroProbabilityIsTheGoldenRunWithoutSpread) {
