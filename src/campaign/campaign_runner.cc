@@ -19,6 +19,7 @@
 #include "campaign/progress.h"
 #include "campaign/result_store.h"
 #include "campaign/summary.h"
+#include "campaign/tail_stash.h"
 #include "campaign/trial_engine.h"
 #include "nnfi/campaign.h"
 
@@ -298,18 +299,34 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   Status failure;
   std::atomic<bool> failed{false};
 
-  // One batch, on `engine_set` (all engines, or the worker's own).
-  auto run_batch = [&](int64_t b, std::span<TrialEngine* const> engine_set,
-                       std::map<int64_t, std::unique_ptr<Executor>>& executors) -> Status {
+  // A batch between its golden run and its commit.
+  struct BatchInFlight {
+    int64_t index = 0;
     std::vector<UnitWork> work;
+    BatchRow row;
+    GoldenBatch golden;  // its executor may hold a later batch by commit time
+    std::vector<bool> golden_correct;
+    std::vector<std::unique_ptr<PendingUnit>> pending;
+    std::vector<TailPool::Entry> tails;  // pooled survivors, still to run
+    RunTiming timing;
+  };
+
+  // Reads batch b, runs its golden pass and its units' window phases on
+  // `engine_set` (all engines, or a worker's own); null when nothing is left to do.
+  auto start_batch = [&](int64_t b, std::span<TrialEngine* const> engine_set,
+                         std::map<int64_t, std::unique_ptr<Executor>>& executors)
+      -> Expected<std::unique_ptr<BatchInFlight>> {
+    auto batch = std::make_unique<BatchInFlight>();
+    batch->index = b;
+    std::vector<UnitWork>& work = batch->work;
     for (size_t s = 0; s < campaign.settings.size(); ++s) {
       const PreparedSetting& setting = campaign.settings[s];
       for (int64_t r = 0; r < setting.spec->repetitions; ++r) {
         if (!done.count({setting.experiment, setting.setting, r, b})) work.push_back({s, r});
       }
     }
-    if (work.empty()) return Status::ok();
-    RunTiming local;
+    if (work.empty()) return std::unique_ptr<BatchInFlight>();
+    RunTiming& local = batch->timing;
     const int64_t first = b * batch_size;
     auto mark = std::chrono::steady_clock::now();
     Expected<DataBatch> read = [&] {
@@ -324,13 +341,12 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
       std::lock_guard<std::mutex> lock(shared);
       for (const std::string& reason : data.skip_reasons) progress.note("skipped: " + reason);
     }
-    GoldenBatch golden;
+    GoldenBatch& golden = batch->golden;
     golden.rows = static_cast<int64_t>(data.ids.size());
     golden.ids = data.ids;
     golden.labels = data.labels;
     golden.fetch = campaign.fetch;
     golden.classes = campaign.classes;
-    std::vector<bool> golden_correct;
     if (golden.rows > 0) {
       auto& executor = executors[golden.rows];
       if (!executor) {
@@ -345,52 +361,60 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
       for (int64_t r = 0; r < golden.rows; ++r) {
         const int64_t top = top1_index(scores + r * golden.classes, golden.classes);
         golden.top1.push_back(top);
-        golden_correct.push_back(top == golden.labels[r]);
+        batch->golden_correct.push_back(top == golden.labels[r]);
       }
     }
-    BatchRow batch_row{b, first, golden.rows, data.skipped, 0, seconds_since(golden_start)};
-    for (bool correct : golden_correct) batch_row.golden_correct += correct ? 1 : 0;
-    local.golden += batch_row.golden_seconds;
+    batch->row = BatchRow{b, first, golden.rows, data.skipped, 0, seconds_since(golden_start)};
+    for (bool correct : batch->golden_correct) batch->row.golden_correct += correct ? 1 : 0;
+    local.golden += batch->row.golden_seconds;
 
     mark = std::chrono::steady_clock::now();
-    std::vector<UnitOutcome> outcomes(work.size());
     if (golden.rows > 0) {
       // Units spread over the engines' threads; with fewer units than threads
       // they run one by one and the kernels use the threads.
       const auto engine_count = static_cast<size_t>(engine_set.size());
-      std::vector<std::unique_ptr<PendingUnit>> pending(work.size());
+      batch->pending.resize(work.size());
       TailPool pool;
       for (TrialEngine* engine : engine_set) engine->set_tail_pool(&pool);
 #pragma omp parallel for schedule(dynamic, 1) num_threads( \
     static_cast <int>(engine_count)) if (engine_count > 1 && work.size() >= engine_count)
       for (size_t w = 0; w < work.size(); ++w) {
         const PreparedSetting& setting = campaign.settings[work[w].setting];
-        pending[w] = start_unit(campaign, setting, work[w].repetition, b, golden,
-                                *engine_set[engine_count > 1 ? omp_get_thread_num() : 0]);
+        batch->pending[w] = start_unit(campaign, setting, work[w].repetition, b, golden,
+                                       *engine_set[engine_count > 1 ? omp_get_thread_num() : 0]);
       }
-      // The batch's pooled tails, on all the engines' threads.
-      const Status tails = TrialEngine::run_pooled_tails(golden, pool.take(), engine_set);
       for (TrialEngine* engine : engine_set) engine->set_tail_pool(nullptr);
-      for (size_t w = 0; w < work.size(); ++w) {
-        if (!tails.is_ok() && pending[w]->outcome.status.is_ok()) {
-          pending[w]->outcome.status = tails;
-        }
-        outcomes[w] = finish_unit(campaign, campaign.settings[work[w].setting], golden,
-                                  golden_correct, *pending[w]);
-      }
-    } else {
-      for (size_t w = 0; w < work.size(); ++w) {
-        const PreparedSetting& setting = campaign.settings[work[w].setting];
-        outcomes[w].row = UnitRow{setting.experiment, setting.setting, work[w].repetition, b};
-      }
+      batch->tails = pool.take();
     }
     local.trials += seconds_since(mark);
+    return batch;
+  };
+
+  // Counts a batch's units once its tails have run (`tails`: how that went)
+  // and commits it.
+  auto commit_batch = [&](BatchInFlight& batch, const Status& tails) -> Status {
+    auto mark = std::chrono::steady_clock::now();
+    std::vector<UnitOutcome> outcomes(batch.work.size());
+    for (size_t w = 0; w < batch.work.size(); ++w) {
+      const PreparedSetting& setting = campaign.settings[batch.work[w].setting];
+      if (batch.pending.empty()) {  // an empty batch (every image skipped)
+        outcomes[w].row =
+            UnitRow{setting.experiment, setting.setting, batch.work[w].repetition, batch.index};
+        continue;
+      }
+      if (!tails.is_ok() && batch.pending[w]->outcome.status.is_ok()) {
+        batch.pending[w]->outcome.status = tails;
+      }
+      outcomes[w] =
+          finish_unit(campaign, setting, batch.golden, batch.golden_correct, *batch.pending[w]);
+    }
+    batch.timing.trials += seconds_since(mark);
 
     std::lock_guard<std::mutex> lock(shared);
     mark = std::chrono::steady_clock::now();
     int64_t faulty_inferences = 0;
     NNFI_RETURN_IF_ERROR(store->begin());
-    Status written = store->put_batch(batch_row);
+    Status written = store->put_batch(batch.row);
     for (const UnitOutcome& outcome : outcomes) {
       if (written.is_ok()) written = outcome.status;
       if (written.is_ok()) written = store->put_unit(outcome.row);
@@ -405,18 +429,71 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     }
     NNFI_RETURN_IF_ERROR(store->commit());
     timing.store += seconds_since(mark);
-    timing.read += local.read;
-    timing.golden += local.golden;
-    timing.trials += local.trials;
+    timing.read += batch.timing.read;
+    timing.golden += batch.timing.golden;
+    timing.trials += batch.timing.trials;
     timing.faulty_inferences += faulty_inferences;
     ++timing.batches;
-    progress.advance(static_cast<int64_t>(work.size()), faulty_inferences);
+    progress.advance(static_cast<int64_t>(batch.work.size()), faulty_inferences);
     return Status::ok();
+  };
+
+  // One batch from start to commit, its tails run at once.
+  auto run_batch = [&](int64_t b, std::span<TrialEngine* const> engine_set,
+                       std::map<int64_t, std::unique_ptr<Executor>>& executors) -> Status {
+    NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchInFlight> batch,
+                          start_batch(b, engine_set, executors));
+    if (batch == nullptr) return Status::ok();
+    const auto mark = std::chrono::steady_clock::now();
+    const Status tails =
+        TrialEngine::run_pooled_tails(batch->golden, std::move(batch->tails), engine_set);
+    batch->timing.trials += seconds_since(mark);
+    return commit_batch(*batch, tails);
   };
 
   std::vector<TrialEngine*> all_engines;
   for (auto& engine : engines) all_engines.push_back(engine.get());
-  if (workers == 1) {
+  if (workers == 1 && campaign.regions != nullptr) {
+    // A large model: few survivors per batch, each tail run a pass over the
+    // dense weights; tails of several batches wait in a stash and run together.
+    constexpr int64_t kStashRows = 64;  // run the stash from this many trials
+    constexpr size_t kMaxWaiting = 16;  // or this many batches waiting to commit
+    TailStash stash(*campaign.tail_plans, campaign.batched);
+    std::vector<std::unique_ptr<BatchInFlight>> waiting;
+    const GoldenBatch* live = nullptr;  // the latest golden run, still held
+    auto run_stash = [&]() -> Status {
+      const auto mark = std::chrono::steady_clock::now();
+      const Status tails = live != nullptr ? stash.run(*live, all_engines) : Status::ok();
+      timing.trials += seconds_since(mark);
+      for (auto& batch : waiting) NNFI_RETURN_IF_ERROR(commit_batch(*batch, tails));
+      waiting.clear();
+      return Status::ok();
+    };
+    for (int64_t b = 0; b < batches; ++b) {
+      NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchInFlight> batch,
+                            start_batch(b, all_engines, golden_executors[0]));
+      if (batch == nullptr) continue;
+      if (stash.size() == 0 && static_cast<int64_t>(batch->tails.size()) >= kStashRows) {
+        // Enough rows already: run them on this batch's own golden values.
+        const auto mark = std::chrono::steady_clock::now();
+        const Status tails =
+            TrialEngine::run_pooled_tails(batch->golden, std::move(batch->tails), all_engines);
+        batch->timing.trials += seconds_since(mark);
+        NNFI_RETURN_IF_ERROR(commit_batch(*batch, tails));
+        continue;
+      }
+      const auto mark = std::chrono::steady_clock::now();
+      NNFI_RETURN_IF_ERROR(stash.add(batch->golden, std::move(batch->tails)));
+      batch->timing.trials += seconds_since(mark);
+      live = &batch->golden;
+      waiting.push_back(std::move(batch));
+      if (stash.size() >= kStashRows || waiting.size() >= kMaxWaiting) {
+        NNFI_RETURN_IF_ERROR(run_stash());
+        live = nullptr;
+      }
+    }
+    NNFI_RETURN_IF_ERROR(run_stash());
+  } else if (workers == 1) {
     for (int64_t b = 0; b < batches; ++b) {
       NNFI_RETURN_IF_ERROR(run_batch(b, all_engines, golden_executors[0]));
     }

@@ -207,6 +207,38 @@ TEST_F(FastEngineAgreement, TailsOfABatchRunTogetherAcrossUnitsAndSettings) {
   EXPECT_EQ(window.value("tail_runs", 0), 2) << window.dump();
 }
 
+TEST_F(FastEngineAgreement, TailsOfSeveralBatchesRunTogetherFromTheStash) {
+  // One thread, so batches run one at a time (as a large model's do): a few
+  // survivors per batch of 4 wait in the stash with copies of their golden
+  // rows, and the 8 batches' tails run once, at the end.
+  write_tf_graph(path("model.pb"));
+  const int64_t images = 32;
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 41, 0.0f, 1.0f)).is_ok());
+  std::vector<int64_t> labels(static_cast<size_t>(images), 2);
+  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  const std::string text = "model: " + path("model.pb").string() +
+                           "\nfeed: x\nfetch: probs\ndata: {spec: \"npy:" + path("x.npy").string() +
+                           "," + path("y.npy").string() + "\"}\nseed: 15\nbatch: 4\n" +
+                           R"(experiments:
+  - name: conv
+    target: {layers: [conv1]}
+    fault: {model: bitflip, bits: "23..30"}
+    probability: 1.0
+)";
+  const CampaignSpec spec = campaign(text);
+  RunOptions fast;
+  fast.threads = 1;
+  RunOptions naive;
+  naive.engine = Engine::kNaive;
+  const nlohmann::json summary = run(spec, "fast", fast);
+  const nlohmann::json reference = run(spec, "naive", naive);
+  EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
+  EXPECT_EQ(summary["experiments"], reference["experiments"]);
+  const nlohmann::json& window = summary["timing"]["window_phase"];
+  ASSERT_GT(window.value("batched", 0), 4) << window.dump();
+  EXPECT_EQ(window.value("tail_runs", 0), 1) << window.dump();
+}
+
 TEST_F(FastEngineAgreement, GtsrbKerasCnn) {
   NNFI_REQUIRE_FIXTURES();
   const std::string fixtures = NNFI_FIXTURES_DIR;
