@@ -175,66 +175,66 @@ TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
                    10000);
 }
 
-TEST_F(FastEngineAgreement, TailsOfABatchRunTogetherAcrossUnitsAndSettings) {
+class PooledTails : public FastEngineAgreement {
+ protected:
+  // The TF graph on 32 random images (labels all 1) with `settings`
+  // as the campaign's header and experiments: the fast run (with `fast`
+  // options) must match the naive one fault by fault; returns its
+  // window_phase timing.
+  nlohmann::json window_phase_of_agreeing_tf_run(const std::string& settings, RunOptions fast) {
+    write_tf_graph(path("model.pb"));
+    const int64_t images = 32;
+    EXPECT_TRUE(
+        write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 31, 0.0f, 1.0f)).is_ok());
+    std::vector<int64_t> labels(static_cast<size_t>(images), 1);
+    EXPECT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+    const CampaignSpec spec =
+        campaign("model: " + path("model.pb").string() +
+                 "\nfeed: x\nfetch: probs\ndata: {spec: \"npy:" + path("x.npy").string() + "," +
+                 path("y.npy").string() + "\"}\n" + settings);
+    RunOptions naive;
+    naive.engine = Engine::kNaive;
+    const nlohmann::json summary = run(spec, "fast", fast);
+    const nlohmann::json reference = run(spec, "naive", naive);
+    EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
+    EXPECT_EQ(summary["experiments"], reference["experiments"]);
+    return summary["timing"]["window_phase"];
+  }
+};
+
+TEST_F(PooledTails, AcrossUnitsAndSettingsOfABatch) {
   // Two conv layers, each its own setting, 6 repetitions, two batches: every
   // survivor leaves its windows at the Reshape, so the 24 units of a batch
   // share one tail run (fewer than 4 M multiply-adds: one chunk).
-  write_tf_graph(path("model.pb"));
-  const int64_t images = 32;
-  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 31, 0.0f, 1.0f)).is_ok());
-  std::vector<int64_t> labels(static_cast<size_t>(images), 1);
-  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
-  const std::string text = "model: " + path("model.pb").string() +
-                           "\nfeed: x\nfetch: probs\ndata: {spec: \"npy:" + path("x.npy").string() +
-                           "," + path("y.npy").string() + "\"}\nseed: 14\nbatch: 16\n" +
-                           R"(experiments:
+  const nlohmann::json window = window_phase_of_agreeing_tf_run(R"(seed: 14
+batch: 16
+experiments:
   - name: convs
     target: {layers: [conv1, dw], each: true}
     fault: {model: bitflip, bits: "23..30"}
     probability: 1.0
     repetitions: 6
-)";
-  const CampaignSpec spec = campaign(text);
-  RunOptions fast;
-  RunOptions naive;
-  naive.engine = Engine::kNaive;
-  const nlohmann::json summary = run(spec, "fast", fast);
-  const nlohmann::json reference = run(spec, "naive", naive);
-  EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
-  EXPECT_EQ(summary["experiments"], reference["experiments"]);
-  const nlohmann::json& window = summary["timing"]["window_phase"];
+)",
+                                                                RunOptions{});
   ASSERT_GT(window.value("batched", 0), 24) << window.dump();
   EXPECT_EQ(window.value("tail_runs", 0), 2) << window.dump();
 }
 
-TEST_F(FastEngineAgreement, TailsOfSeveralBatchesRunTogetherFromTheStash) {
+TEST_F(PooledTails, AcrossBatchesFromTheStash) {
   // One thread, so batches run one at a time (as a large model's do): a few
   // survivors per batch of 4 wait in the stash with copies of their golden
   // rows, and the 8 batches' tails run once, at the end.
-  write_tf_graph(path("model.pb"));
-  const int64_t images = 32;
-  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 41, 0.0f, 1.0f)).is_ok());
-  std::vector<int64_t> labels(static_cast<size_t>(images), 2);
-  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
-  const std::string text = "model: " + path("model.pb").string() +
-                           "\nfeed: x\nfetch: probs\ndata: {spec: \"npy:" + path("x.npy").string() +
-                           "," + path("y.npy").string() + "\"}\nseed: 15\nbatch: 4\n" +
-                           R"(experiments:
+  RunOptions one_thread;
+  one_thread.threads = 1;
+  const nlohmann::json window = window_phase_of_agreeing_tf_run(R"(seed: 15
+batch: 4
+experiments:
   - name: conv
     target: {layers: [conv1]}
     fault: {model: bitflip, bits: "23..30"}
     probability: 1.0
-)";
-  const CampaignSpec spec = campaign(text);
-  RunOptions fast;
-  fast.threads = 1;
-  RunOptions naive;
-  naive.engine = Engine::kNaive;
-  const nlohmann::json summary = run(spec, "fast", fast);
-  const nlohmann::json reference = run(spec, "naive", naive);
-  EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
-  EXPECT_EQ(summary["experiments"], reference["experiments"]);
-  const nlohmann::json& window = summary["timing"]["window_phase"];
+)",
+                                                                one_thread);
   ASSERT_GT(window.value("batched", 0), 4) << window.dump();
   EXPECT_EQ(window.value("tail_runs", 0), 1) << window.dump();
 }
