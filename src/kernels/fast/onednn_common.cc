@@ -9,7 +9,9 @@
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <vector>
+#include <utility>
+
+#include "kernels/constant_cache.h"
 
 namespace nnfi::kernels::onednn {
 namespace {
@@ -134,32 +136,12 @@ dnnl::memory reorder_constant(const void* values, const dnnl::memory::desc& plai
 std::shared_ptr<const dnnl::memory> shared_packed_constant(const Tensor& source,
                                                            const dnnl::memory::desc& plain_desc,
                                                            const dnnl::memory::desc& desc) {
-  struct Entry {
-    std::weak_ptr<const std::byte> storage;
-    dnnl::memory::desc plain_desc;
-    dnnl::memory::desc desc;
-    std::weak_ptr<const dnnl::memory> packed;
-  };
-  static std::mutex mutex;
-  static std::vector<Entry> entries;
-  const std::weak_ptr<const std::byte> storage = source.storage();
-  const auto same_storage = [&storage](const Entry& entry) {
-    // Neither owner-before the other: the same control block.
-    return !entry.storage.owner_before(storage) && !storage.owner_before(entry.storage);
-  };
-  std::lock_guard<std::mutex> lock(mutex);
-  std::erase_if(entries, [](const Entry& entry) {
-    return entry.storage.expired() || entry.packed.expired();
+  using Layouts = std::pair<dnnl::memory::desc, dnnl::memory::desc>;
+  static ConstantDerivedCache<Layouts, dnnl::memory> cache;
+  return cache.get({&source}, Layouts{plain_desc, desc}, [&] {
+    return std::make_shared<const dnnl::memory>(
+        reorder_constant(source.raw_data(), plain_desc, desc));
   });
-  for (const Entry& entry : entries) {
-    if (same_storage(entry) && entry.plain_desc == plain_desc && entry.desc == desc) {
-      if (auto packed = entry.packed.lock()) return packed;
-    }
-  }
-  auto packed =
-      std::make_shared<const dnnl::memory>(reorder_constant(source.raw_data(), plain_desc, desc));
-  entries.push_back({storage, plain_desc, desc, packed});
-  return packed;
 }
 
 dnnl::memory alias(const dnnl::memory& memory) {

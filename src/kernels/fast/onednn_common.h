@@ -82,11 +82,8 @@ dnnl::memory reorder_constant(const void* values, const dnnl::memory::desc& plai
 
 // `source` (a plan constant, laid out as `plain_desc`) packed into `desc`,
 // shared by every kernel that asks for the same constant in the same layout
-// while one of them holds it: plans of one model at several batch sizes (a
-// campaign's golden and trial plans, its batched tails) would otherwise each
-// hold a copy, and pay for the reorder (VGG16's dense weights: 480 MB).
-// Plans never write their constants, so a live storage means the same values.
-// Throws dnnl::error.
+// (ConstantDerivedCache: plans of one model at several batch sizes would
+// otherwise each hold a copy and pay for the reorder). Throws dnnl::error.
 std::shared_ptr<const dnnl::memory> shared_packed_constant(const Tensor& source,
                                                            const dnnl::memory::desc& plain_desc,
                                                            const dnnl::memory::desc& desc);

@@ -16,9 +16,9 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "kernels/constant_cache.h"
 #include "kernels/window/window_internal.h"
 #include "kernels/window/window_kernels.h"
 
@@ -176,59 +176,33 @@ void for_each_unit(const Sizes& s, const float* x, float* y, const Body& body) {
 }
 
 // A WindowConv (packed weights) shared by every plan of a model that builds
-// the same node: a campaign plans the model at several batch sizes (golden,
-// trials, batched tails), and VGG16's dense weights alone are 480 MB. Plans
-// never write constants, so a live storage means the same values.
+// the same node (ConstantDerivedCache).
 // `transposed_weights`: weights given as [in, out] (a MatMul's B), repacked.
 std::shared_ptr<const WindowConv> shared_window_conv(const ConvGeometry& g, const Tensor& weights,
                                                      const Tensor* bias, bool transposed_weights) {
-  struct Entry {
-    std::weak_ptr<const std::byte> weights;
-    std::weak_ptr<const std::byte> bias;
-    bool has_bias;
-    std::vector<int64_t> shape;  // geometry, layout and sizes
-    std::weak_ptr<const WindowConv> conv;
-  };
-  auto axis = [](const WindowAxis& a) {
-    return std::vector<int64_t>{a.input,     a.kernel,  a.stride, a.dilation,
-                                a.pad_begin, a.pad_end, a.output};
-  };
-  std::vector<int64_t> shape = {g.in_channels, g.out_channels, g.group, transposed_weights,
-                                static_cast<int64_t>(weights.num_bytes())};
-  for (const auto& a : {axis(g.rows), axis(g.cols)}) shape.insert(shape.end(), a.begin(), a.end());
-  const auto same = [](const std::weak_ptr<const std::byte>& a,
-                       const std::weak_ptr<const std::byte>& b) {
-    return !a.owner_before(b) && !b.owner_before(a);
-  };
-  static std::mutex mutex;
-  static std::vector<Entry> entries;
-  std::lock_guard<std::mutex> lock(mutex);
-  std::erase_if(entries, [](const Entry& e) {
-    return e.weights.expired() || (e.has_bias && e.bias.expired()) || e.conv.expired();
-  });
-  const std::weak_ptr<const std::byte> bias_storage =
-      bias != nullptr ? bias->storage() : std::weak_ptr<const std::byte>();
-  for (const Entry& e : entries) {
-    if (same(e.weights, weights.storage()) && e.has_bias == (bias != nullptr) &&
-        (bias == nullptr || same(e.bias, bias_storage)) && e.shape == shape) {
-      if (auto conv = e.conv.lock()) return conv;
-    }
+  // Geometry, weight layout and size.
+  std::vector<int64_t> key = {g.in_channels, g.out_channels, g.group, transposed_weights,
+                              static_cast<int64_t>(weights.num_bytes())};
+  for (const WindowAxis& a : {g.rows, g.cols}) {
+    key.insert(key.end(),
+               {a.input, a.kernel, a.stride, a.dilation, a.pad_begin, a.pad_end, a.output});
   }
-  const float* w = weights.data<float>();
-  std::vector<float> repacked;
-  if (transposed_weights) {  // [in, out] -> [out, in]
-    repacked.resize(static_cast<size_t>(g.in_channels * g.out_channels));
-    for (int64_t c = 0; c < g.in_channels; ++c) {
-      for (int64_t o = 0; o < g.out_channels; ++o) {
-        repacked[static_cast<size_t>(o * g.in_channels + c)] = w[c * g.out_channels + o];
+  static ConstantDerivedCache<std::vector<int64_t>, WindowConv> cache;
+  return cache.get({&weights, bias}, key, [&] {
+    const float* w = weights.data<float>();
+    std::vector<float> repacked;
+    if (transposed_weights) {  // [in, out] -> [out, in]
+      repacked.resize(static_cast<size_t>(g.in_channels * g.out_channels));
+      for (int64_t c = 0; c < g.in_channels; ++c) {
+        for (int64_t o = 0; o < g.out_channels; ++o) {
+          repacked[static_cast<size_t>(o * g.in_channels + c)] = w[c * g.out_channels + o];
+        }
       }
+      w = repacked.data();
     }
-    w = repacked.data();
-  }
-  auto conv =
-      std::make_shared<const WindowConv>(g, w, bias != nullptr ? bias->data<float>() : nullptr);
-  entries.push_back({weights.storage(), bias_storage, bias != nullptr, shape, conv});
-  return conv;
+    return std::make_shared<const WindowConv>(g, w,
+                                              bias != nullptr ? bias->data<float>() : nullptr);
+  });
 }
 
 class ConvKernel : public FastKernel {
