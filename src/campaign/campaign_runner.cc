@@ -259,17 +259,22 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     return Status::ok();
   };
 
+  // Runs a started batch's pooled tails on its own golden values, then commits it.
+  auto run_tails_and_commit = [&](BatchInFlight& batch,
+                                  std::span<TrialEngine* const> engine_set) -> Status {
+    const auto mark = std::chrono::steady_clock::now();
+    const Status tails =
+        TrialEngine::run_pooled_tails(batch.golden, std::move(batch.tails), engine_set);
+    batch.timing.trials += seconds_since(mark);
+    return commit_batch(batch, tails);
+  };
+
   // One batch from start to commit, its tails run at once.
   auto run_batch = [&](int64_t b, std::span<TrialEngine* const> engine_set,
                        std::map<int64_t, std::unique_ptr<Executor>>& executors) -> Status {
     NNFI_ASSIGN_OR_RETURN(std::unique_ptr<BatchInFlight> batch,
                           start_batch(b, engine_set, executors));
-    if (batch == nullptr) return Status::ok();
-    const auto mark = std::chrono::steady_clock::now();
-    const Status tails =
-        TrialEngine::run_pooled_tails(batch->golden, std::move(batch->tails), engine_set);
-    batch->timing.trials += seconds_since(mark);
-    return commit_batch(*batch, tails);
+    return batch == nullptr ? Status::ok() : run_tails_and_commit(*batch, engine_set);
   };
 
   std::vector<TrialEngine*> all_engines;
@@ -297,12 +302,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
                             start_batch(b, all_engines, golden_executors[0]));
       if (batch == nullptr) continue;
       if (stash.size() == 0 && static_cast<int64_t>(batch->tails.size()) >= kStashRows) {
-        // Enough rows already: run them on this batch's own golden values.
-        const auto mark = std::chrono::steady_clock::now();
-        const Status tails =
-            TrialEngine::run_pooled_tails(batch->golden, std::move(batch->tails), all_engines);
-        batch->timing.trials += seconds_since(mark);
-        NNFI_RETURN_IF_ERROR(commit_batch(*batch, tails));
+        // Enough rows already: no need to wait for other batches.
+        NNFI_RETURN_IF_ERROR(run_tails_and_commit(*batch, all_engines));
         continue;
       }
       const auto mark = std::chrono::steady_clock::now();

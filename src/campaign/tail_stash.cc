@@ -6,25 +6,34 @@
 
 namespace nnfi::campaign {
 
+const std::vector<ValueId>& TailStash::tail_values(const Plan& plan, const ResumePlan& resume,
+                                                   int32_t stop, ValueId fetch) {
+  auto found = tail_values_.find({resume.id, stop});
+  if (found != tail_values_.end()) return found->second;
+  // What the tail reads, computes (compared with golden, or copied where a
+  // node is skipped) and the fetch.
+  const Graph& graph = plan.graph();
+  std::set<ValueId> values = {fetch};
+  for (size_t i = static_cast<size_t>(stop); i < resume.nodes.size(); ++i) {
+    for (ValueId input : graph.nodes[resume.nodes[i]].inputs) {
+      if (input != kNoValue && plan.constant_value(input) == nullptr) values.insert(input);
+    }
+    for (ValueId output : graph.nodes[resume.nodes[i]].outputs) values.insert(output);
+  }
+  std::vector<ValueId> list;
+  for (ValueId value : values) {
+    if (plan.value_dtype(value) != DType::kUndefined) list.push_back(value);
+  }
+  return tail_values_[{resume.id, stop}] = std::move(list);
+}
+
 Status TailStash::add(const GoldenBatch& golden, std::vector<TailPool::Entry> entries) {
   const Plan& plan = golden.executor->plan();
-  const Graph& graph = plan.graph();
   for (TailPool::Entry& entry : entries) {
-    // What the tail reads, computes (compared with golden, or copied where
-    // a node is skipped) and the fetch.
-    std::set<ValueId> values = {golden.fetch};
-    const std::vector<NodeId>& nodes = entry.resume->nodes;
-    for (size_t i = static_cast<size_t>(entry.stop); i < nodes.size(); ++i) {
-      for (ValueId input : graph.nodes[nodes[i]].inputs) {
-        if (input != kNoValue && plan.constant_value(input) == nullptr) values.insert(input);
-      }
-      for (ValueId output : graph.nodes[nodes[i]].outputs) values.insert(output);
-    }
     Stashed stashed;
     stashed.row = entry.trial->row;
     stashed.top1 = golden.top1[static_cast<size_t>(stashed.row)];
-    for (ValueId value : values) {
-      if (plan.value_dtype(value) == DType::kUndefined) continue;
+    for (ValueId value : tail_values(plan, *entry.resume, entry.stop, golden.fetch)) {
       if (!batched_[value]) {
         if (std::find(shared_values_.begin(), shared_values_.end(), value) ==
             shared_values_.end()) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <utility>
 #include <vector>
@@ -41,7 +42,12 @@ class TailStash {
     std::vector<std::pair<ValueId, std::vector<char>>> rows;  // golden rows of batched values
   };
 
+  // Values a tail from (resume id, stop) reads or computes, and the fetch.
+  const std::vector<ValueId>& tail_values(const Plan& plan, const ResumePlan& resume, int32_t stop,
+                                          ValueId fetch);
+
   PlanCache& tail_plans_;
+  std::map<std::pair<uint64_t, int32_t>, std::vector<ValueId>> tail_values_;
   const std::vector<char>& batched_;
   std::vector<Stashed> stashed_;
   std::vector<ValueId> shared_values_;  // needed values without a batch axis
