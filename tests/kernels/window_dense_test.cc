@@ -97,16 +97,7 @@ TEST(WindowDenseTest, PortablePathGivesTheSameBits) {
   const OpCase c = gemm_case(9, 333, 70, false, true, 21);
   auto vector_path = run_window(c);
   ASSERT_TRUE(vector_path.has_value());
-  {
-    testing::ScopedPortable portable(true);  // AVX2 loops where the CPU has AVX2
-    auto portable_path = run_window(c);
-    ASSERT_TRUE(portable_path.has_value());
-    EXPECT_TRUE(bits_equal(*portable_path, *vector_path));
-  }
-  testing::ScopedPortable scalar(true, true);
-  auto scalar_path = run_window(c);
-  ASSERT_TRUE(scalar_path.has_value());
-  EXPECT_TRUE(bits_equal(*scalar_path, *vector_path));
+  testing::expect_portable_paths_give(c, *vector_path);
 }
 
 TEST(WindowDenseTest, DeclinesWhatItDoesNotCover) {

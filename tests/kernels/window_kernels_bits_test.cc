@@ -213,16 +213,7 @@ TEST(WindowKernelsBitsTest, ConvAvx512AndPortablePathsAgreeBitForBit) {
     SCOPED_TRACE(c.text);
     auto fast = testing::run_window(c);
     ASSERT_TRUE(fast.has_value()) << fast.status().message();
-    {
-      ScopedPortable portable(true);  // AVX2 loops where the CPU has AVX2
-      auto plain = testing::run_window(c);
-      ASSERT_TRUE(plain.has_value()) << plain.status().message();
-      EXPECT_TRUE(bits_equal(*fast, *plain));
-    }
-    ScopedPortable scalar(true, true);
-    auto plain = testing::run_window(c);
-    ASSERT_TRUE(plain.has_value()) << plain.status().message();
-    EXPECT_TRUE(bits_equal(*fast, *plain)) << "scalar";
+    testing::expect_portable_paths_give(c, *fast);
   }
 }
 
@@ -235,16 +226,7 @@ TEST(WindowKernelsBitsTest, PoolAvx512AndPortablePathsAgreeBitForBit) {
     SCOPED_TRACE(c.text);
     auto fast = testing::run_window(c);
     ASSERT_TRUE(fast.has_value()) << fast.status().message();
-    {
-      ScopedPortable portable(true);  // AVX2 loops where the CPU has AVX2
-      auto plain = testing::run_window(c);
-      ASSERT_TRUE(plain.has_value()) << plain.status().message();
-      EXPECT_TRUE(bits_equal(*fast, *plain));
-    }
-    ScopedPortable scalar(true, true);
-    auto plain = testing::run_window(c);
-    ASSERT_TRUE(plain.has_value()) << plain.status().message();
-    EXPECT_TRUE(bits_equal(*fast, *plain)) << "scalar";
+    testing::expect_portable_paths_give(c, *fast);
   }
 }
 

@@ -190,4 +190,15 @@ inline ::testing::AssertionResult bits_equal(const Tensor& a, const Tensor& b) {
   return ::testing::AssertionSuccess();
 }
 
+// The case gives `expected` (the default path's bits) on the portable path,
+// with its AVX2 loops where the CPU has them, and on plain scalar code.
+inline void expect_portable_paths_give(const OpCase& c, const Tensor& expected) {
+  for (bool scalar : {false, true}) {
+    ScopedPortable portable(true, scalar);
+    auto plain = run_window(c);
+    ASSERT_TRUE(plain.has_value()) << plain.status().message();
+    EXPECT_TRUE(bits_equal(expected, *plain)) << (scalar ? "scalar" : "portable");
+  }
+}
+
 }  // namespace nnfi::testing
