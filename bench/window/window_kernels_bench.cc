@@ -253,6 +253,26 @@ int main(int argc, char** argv) {
                   1000.0 * t / static_cast<double>(out.area()),
                   1000.0 * t_full / static_cast<double>(all.area()));
     }
+    // The same windows with the weights cold: eight layers' weights (75 MB,
+    // more than the L3) used in turn, as a trial walking conv4_1..conv5_3 does.
+    std::vector<std::unique_ptr<window::WindowConv>> layers_in_turn;
+    for (uint32_t k = 0; k < 8; ++k) {
+      const Tensor wk = random_tensor({l.out_channels, l.in_channels, 3, 3}, 10 + k);
+      layers_in_turn.push_back(
+          std::make_unique<window::WindowConv>(g, wk.data<float>(), b.data<float>()));
+    }
+    for (int64_t size : {1, 3, 7, 14}) {
+      const window::Window out{10, 10 + size, 10, 10 + size};
+      const window::Window in = window::input_window(g.rows, g.cols, out);
+      std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels), 0.25f);
+      std::vector<float> y(static_cast<size_t>(out.area() * l.out_channels));
+      const double t = median_ms(reps * 5, [&] {
+        for (const auto& conv_k : layers_in_turn) conv_k->run(x_in.data(), in, out, y.data());
+      });
+      std::printf("  %2lldx%-2lld output window, 8 layers in turn: %.1f us per pixel\n",
+                  static_cast<long long>(size), static_cast<long long>(size),
+                  1000.0 * t / static_cast<double>(8 * out.area()));
+    }
   }
   return 0;
 }

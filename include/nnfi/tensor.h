@@ -30,6 +30,11 @@ class Tensor {
   // Allocates zero-initialised storage.
   Tensor(DType dtype, Shape shape);
 
+  // A tensor over memory it does not own: the caller keeps `data` alive as
+  // long as the tensor and its copies (scratch buffers handed to kernels,
+  // without an allocation per call).
+  static Tensor view(DType dtype, Shape shape, void* data);
+
   // Scalars and vectors built from values, for tests and importers.
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, Shape shape);

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
+
+#include "kernels/window/window_kernels.h"
 
 namespace nnfi::campaign {
 namespace {
@@ -54,10 +57,8 @@ void gather_channels_last(const ImageLayout& layout, const float* golden, const 
       std::memcpy(target, source + (r * layout.width + c0) * channels, bytes((c1 - c0) * channels));
       return;
     }
-    for (int64_t ch = 0; ch < channels; ++ch) {
-      const float* row = source + ch * plane + r * layout.width;
-      for (int64_t c = c0; c < c1; ++c) target[(c - c0) * channels + ch] = row[c];
-    }
+    kernels::window::transpose(source + r * layout.width + c0, plane, channels, c1 - c0, target,
+                               channels);
   });
 }
 
@@ -89,12 +90,8 @@ void scatter_channels_last(const ImageLayout& layout, const float* in, const Win
                   bytes(where.cols() * channels));
       continue;
     }
-    for (int64_t ch = 0; ch < channels; ++ch) {
-      float* row = image + ch * plane + r * layout.width;
-      for (int64_t c = where.col_begin; c < where.col_end; ++c) {
-        row[c] = source[(c - where.col_begin) * channels + ch];
-      }
-    }
+    kernels::window::transpose(source, channels, where.cols(), channels,
+                               image + r * layout.width + where.col_begin, plane);
   }
 }
 
@@ -151,12 +148,26 @@ Window differing_window(const ImageLayout& layout, const float* image, const flo
       }
     }
   } else {
+    // Per pixel, the OR over channels of the bit differences: channel planes
+    // are walked along their rows (contiguous), not pixel by pixel.
+    thread_local std::vector<uint32_t> differ;
+    const int64_t cols = where.cols();
+    differ.assign(static_cast<size_t>(where.area()), 0);
     for (int64_t ch = 0; ch < channels; ++ch) {
       for (int64_t r = where.row_begin; r < where.row_end; ++r) {
-        const int64_t at = ch * plane + r * layout.width;
-        for (int64_t c = where.col_begin; c < where.col_end; ++c) {
-          if (!same_bits(image + at + c, golden + at + c, 1)) mark(r, c);
+        const int64_t at = ch * plane + r * layout.width + where.col_begin;
+        uint32_t* row = differ.data() + (r - where.row_begin) * cols;
+        for (int64_t c = 0; c < cols; ++c) {
+          uint32_t x, y;
+          std::memcpy(&x, image + at + c, sizeof x);
+          std::memcpy(&y, golden + at + c, sizeof y);
+          row[c] |= x ^ y;
         }
+      }
+    }
+    for (int64_t r = where.row_begin; r < where.row_end; ++r) {
+      for (int64_t c = where.col_begin; c < where.col_end; ++c) {
+        if (differ[(r - where.row_begin) * cols + c - where.col_begin] != 0) mark(r, c);
       }
     }
   }

@@ -214,6 +214,36 @@ RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_
     region.op = RegionOp::kPointwise;
     nodes_[n] = std::move(region);
   }
+
+  // Pointwise nodes that follow a conv or pool and can run on its output
+  // window as the kernel leaves it (channels last, whatever the layout).
+  std::vector<int32_t> readers(graph.values.size(), 0);
+  std::vector<NodeId> reader(graph.values.size(), kNoNode);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    for (ValueId input : graph.nodes[n].inputs) {
+      if (input == kNoValue) continue;
+      ++readers[input];
+      reader[input] = static_cast<NodeId>(n);
+    }
+  }
+  for (ValueId output : graph.outputs) ++readers[output];  // read by the user
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    RegionNode& region = nodes_[n];
+    if (region.op != RegionOp::kConv && region.op != RegionOp::kMaxPool &&
+        region.op != RegionOp::kAveragePool) {
+      continue;
+    }
+    const ValueId output = graph.nodes[n].outputs[0];
+    if (readers[output] != 1 || nodes_[reader[output]].op != RegionOp::kPointwise) continue;
+    const Node& next = graph.nodes[reader[output]];
+    bool layout_free = true;
+    for (ValueId input : next.inputs) {
+      if (input == kNoValue || input == output) continue;
+      const Tensor* constant = plan.constant_value(input);
+      layout_free = layout_free && constant != nullptr && constant->num_elements() == 1;
+    }
+    if (layout_free) region.fused_pointwise = reader[output];
+  }
 }
 
 int64_t RegionModel::capable_count() const {

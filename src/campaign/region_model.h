@@ -42,6 +42,12 @@ struct RegionNode {
   // Pointwise: per input, true where it is an activation of the output's
   // shape (cut to the window), false for a constant passed whole.
   std::vector<char> windowed_input;
+  // Conv / pool: the pointwise node that alone reads the output and needs
+  // nothing of its layout (one windowed input, other inputs single-element
+  // constants: Relu, Clip, LeakyRelu, ...). A trial runs it on the output
+  // window straight after the kernel (the output itself is then never
+  // stored or compared); kNoNode if none.
+  NodeId fused_pointwise = kNoNode;
 };
 
 class RegionModel {

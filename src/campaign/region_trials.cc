@@ -83,7 +83,29 @@ Status RegionWorker::inject(const std::vector<SettingSite>& sites,
   return Status::ok();
 }
 
-Status RegionWorker::run_node(NodeId id) {
+Status RegionWorker::run_pointwise(const Node& node, const RegionNode& region,
+                                   const std::vector<float*>& windowed, const Shape& shape,
+                                   float* output) {
+  std::vector<Tensor>& views = pointwise_views_;
+  views.assign(node.inputs.size() + 1, Tensor());
+  std::vector<const Tensor*> inputs(node.inputs.size(), nullptr);
+  const Plan& plan = golden_->executor->plan();
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    if (node.inputs[i] == kNoValue) continue;
+    if (!region.windowed_input[i]) {
+      inputs[i] = plan.constant_value(node.inputs[i]);
+      continue;
+    }
+    views[i] = Tensor::view(DType::kFloat32, shape, windowed[i]);
+    inputs[i] = &views[i];
+  }
+  views.back() = Tensor::view(DType::kFloat32, shape, output);
+  Tensor* outputs[1] = {&views.back()};
+  kernels::EvalContext context{node, inputs, outputs};
+  return kernels::op_def(node.op).reference(context);
+}
+
+Status RegionWorker::run_node(NodeId id, NodeId fuse) {
   const Plan& plan = golden_->executor->plan();
   const Node& node = plan.graph().nodes[id];
   const RegionNode& region = model_.node(id);
@@ -96,29 +118,23 @@ Status RegionWorker::run_node(NodeId id) {
       const ValueState& state = states_[node.inputs[i]];
       if (state.damage == Damage::kWindow) reach = window::window_union(reach, state.window);
     }
-    std::vector<Tensor> patches(node.inputs.size());
-    std::vector<const Tensor*> inputs(node.inputs.size(), nullptr);
+    const auto floats = static_cast<size_t>(reach.area() * out_layout.channels);
+    if (pointwise_in_.size() < node.inputs.size()) pointwise_in_.resize(node.inputs.size());
+    std::vector<float*> windowed(node.inputs.size(), nullptr);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
+      if (!region.windowed_input[i]) continue;
       const ValueId input = node.inputs[i];
-      if (input == kNoValue) continue;
-      if (!region.windowed_input[i]) {
-        inputs[i] = plan.constant_value(input);
-        continue;
-      }
-      const ImageLayout& layout = model_.layout(input);
-      patches[i] = Tensor(DType::kFloat32, patch_shape(layout, reach));
       const ValueState& state = states_[input];
-      gather_patch(layout, golden_image(input), image(input),
-                   state.damage == Damage::kWindow ? state.window : Window{}, reach,
-                   patches[i].data<float>());
-      inputs[i] = &patches[i];
+      pointwise_in_[i].resize(floats);
+      windowed[i] = pointwise_in_[i].data();
+      gather_patch(model_.layout(input), golden_image(input), image(input),
+                   state.damage == Damage::kWindow ? state.window : Window{}, reach, windowed[i]);
     }
-    Tensor output(DType::kFloat32, patch_shape(out_layout, reach));
-    Tensor* outputs[1] = {&output};
-    kernels::EvalContext context{node, inputs, outputs};
-    NNFI_RETURN_IF_ERROR(kernels::op_def(node.op).reference(context));
+    patch_out_.resize(floats);
+    NNFI_RETURN_IF_ERROR(
+        run_pointwise(node, region, windowed, patch_shape(out_layout, reach), patch_out_.data()));
     float* data = image(out);
-    scatter_patch(out_layout, output.data<float>(), reach, data);
+    scatter_patch(out_layout, patch_out_.data(), reach, data);
     set_damage(out, Damage::kWindow, differing_window(out_layout, data, golden_image(out), reach));
     return Status::ok();
   }
@@ -136,8 +152,9 @@ Status RegionWorker::run_node(NodeId id) {
   }
   const Window read = window::input_window(region.rows, region.cols, reach);
   const ImageLayout& in_layout = model_.layout(in);
+  const auto out_floats = static_cast<size_t>(reach.area() * out_layout.channels);
   patch_in_.resize(static_cast<size_t>(read.area() * in_layout.channels));
-  patch_out_.resize(static_cast<size_t>(reach.area() * out_layout.channels));
+  patch_out_.resize(out_floats);
   gather_channels_last(in_layout, golden_image(in), image(in), state.window, read,
                        patch_in_.data());
   switch (region.op) {
@@ -150,9 +167,28 @@ Status RegionWorker::run_node(NodeId id) {
       break;
     default: return internal_error("node '" + node.name + "' cannot run window by window");
   }
-  float* data = image(out);
-  scatter_channels_last(out_layout, patch_out_.data(), reach, data);
-  set_damage(out, Damage::kWindow, differing_window(out_layout, data, golden_image(out), reach));
+  ValueId stored = out;
+  const float* result = patch_out_.data();
+  if (fuse != kNoNode) {
+    // The pointwise node on the window as the kernel left it (its output is
+    // all that is stored; `out` stays as golden says, and nothing reads it).
+    const Node& next = plan.graph().nodes[fuse];
+    std::vector<float*> windowed(next.inputs.size(), nullptr);
+    for (size_t i = 0; i < next.inputs.size(); ++i) {
+      if (next.inputs[i] == out) windowed[i] = patch_out_.data();
+    }
+    fused_out_.resize(out_floats);
+    NNFI_RETURN_IF_ERROR(run_pointwise(next, model_.node(fuse), windowed,
+                                       Shape{1, reach.rows(), reach.cols(), out_layout.channels},
+                                       fused_out_.data()));
+    stored = next.outputs[0];
+    result = fused_out_.data();
+  }
+  const ImageLayout& stored_layout = model_.layout(stored);
+  float* data = image(stored);
+  scatter_channels_last(stored_layout, result, reach, data);
+  set_damage(stored, Damage::kWindow,
+             differing_window(stored_layout, data, golden_image(stored), reach));
   return Status::ok();
 }
 
@@ -215,7 +251,14 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
     }
     if (changed_input) {
       if (!model_.capable(id)) return stop_at(position);
-      NNFI_RETURN_IF_ERROR(run_node(id));
+      // A conv's Relu runs with it when the conv's output is read by it
+      // alone, here too, and nothing is injected there. The Relu then sees
+      // no changed input at its own turn.
+      const NodeId next = model_.node(id).fused_pointwise;
+      const bool fuse = next != kNoNode && sites_here.empty() && i + 1 < resume.nodes.size() &&
+                        resume.nodes[i + 1] == next &&
+                        resume.last_use[node.outputs[0]] == position + 1;
+      NNFI_RETURN_IF_ERROR(run_node(id, fuse ? next : kNoNode));
     }
     for (int s : sites_here) NNFI_RETURN_IF_ERROR(inject(sites, models, s, trial));
     if (position >= last_site) {

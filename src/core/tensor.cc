@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -71,6 +72,18 @@ Tensor::Tensor(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), num_elements_(shape_num_elements(shape_)) {
   if (num_elements_ < 0) num_elements_ = 0;
   data_ = allocate_zeroed(num_bytes());
+}
+
+Tensor Tensor::view(DType dtype, Shape shape, void* data) {
+  Tensor tensor;
+  tensor.dtype_ = dtype;
+  tensor.shape_ = std::move(shape);
+  tensor.num_elements_ = std::max<int64_t>(0, shape_num_elements(tensor.shape_));
+  // Aliasing constructor with no owner: nothing is freed, and storage() is
+  // expired from the start (no cache keys on a view).
+  tensor.data_ =
+      std::shared_ptr<std::byte>(std::shared_ptr<std::byte>(), static_cast<std::byte*>(data));
+  return tensor;
 }
 
 Tensor Tensor::clone() const {

@@ -147,6 +147,18 @@ TEST_F(CampaignTest, RegionModelCoversConvPoolAndPointwiseNodes) {
   EXPECT_EQ(op_of("concat"), RegionOp::kNone);
   EXPECT_EQ(op_of("gap"), RegionOp::kNone);
   EXPECT_EQ(op_of("dense"), RegionOp::kNone);
+  // A Relu that alone reads a conv's output runs on the conv's window; the
+  // pool's output has two readers, conv3's is read by a Concat.
+  auto id_of = [&](const std::string& name) {
+    for (size_t n = 0; n < graph->nodes.size(); ++n) {
+      if (graph->nodes[n].name == name) return static_cast<NodeId>(n);
+    }
+    return kNoNode;
+  };
+  EXPECT_EQ(regions.node(id_of("conv1")).fused_pointwise, id_of("relu1"));
+  EXPECT_EQ(regions.node(id_of("conv2")).fused_pointwise, id_of("relu2"));
+  EXPECT_EQ(regions.node(id_of("pool")).fused_pointwise, kNoNode);
+  EXPECT_EQ(regions.node(id_of("conv3")).fused_pointwise, kNoNode);
   // A weight-fault campaign plans conv2 on the reference kernel: no windows there.
   NodeId conv2 = kNoNode;
   for (size_t n = 0; n < graph->nodes.size(); ++n) {

@@ -118,6 +118,11 @@ std::unique_ptr<FastKernel> create_window_kernel(const Node& node,
                                                  std::span<const TensorInfo> inputs,
                                                  std::span<const TensorInfo> outputs);
 
+// dst[j * dst_stride + i] = src[i * src_stride + j] for i < rows, j < cols
+// (float matrices; 16x16 register blocks where the CPU has AVX-512).
+void transpose(const float* src, int64_t src_stride, int64_t rows, int64_t cols, float* dst,
+               int64_t dst_stride);
+
 // For tests and benchmarks: true makes WindowConv::run take the portable path
 // even where the CPU has AVX-512 (process-wide; results are the same bits).
 void force_portable_window_kernels(bool portable);
