@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     const double t_full =
         median_ms(reps, [&] { conv.run(x.data<float>(), all, all, full.data()); });
     std::printf("28x28x512->512 3x3, one image, one thread: full image %.3f ms\n", t_full);
-    for (int64_t size : {1, 3, 7, 14}) {
+    for (int64_t size : {1, 3, 5, 6, 7, 8, 10, 14}) {
       const window::Window out{10, 10 + size, 10, 10 + size};
       const window::Window in = window::input_window(g.rows, g.cols, out);
       std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels));
@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
       layers_in_turn.push_back(
           std::make_unique<window::WindowConv>(g, wk.data<float>(), b.data<float>()));
     }
-    for (int64_t size : {1, 3, 7, 14}) {
+    for (int64_t size : {1, 3, 5, 6, 7, 8, 10, 14}) {
       const window::Window out{10, 10 + size, 10, 10 + size};
       const window::Window in = window::input_window(g.rows, g.cols, out);
       std::vector<float> x_in(static_cast<size_t>(in.area() * l.in_channels), 0.25f);

@@ -108,6 +108,13 @@ class Executor {
  public:
   // Allocates one buffer per non-constant value, once.
   explicit Executor(std::shared_ptr<const Plan> plan);
+  // Gives buffers of their own to `keep`, the graph inputs and outputs only;
+  // the other values share buffers where their lifetimes in a full run()
+  // (node order) do not overlap, so after a run they hold whatever a later
+  // node wrote there. For runs that read back a few values: inference, a
+  // campaign's golden run. Partial runs (run_nodes, run_range) see the same
+  // sharing: only ever in node order, from values a full run would have.
+  Executor(std::shared_ptr<const Plan> plan, const std::vector<ValueId>& keep);
   ~Executor();
 
   const Plan& plan() const { return *plan_; }
@@ -138,10 +145,15 @@ class Executor {
   Status run_range(NodeId first, NodeId last);
 
  private:
+  // Buffers for every non-constant value; with `keep`, shared as above.
+  void allocate(const std::vector<ValueId>* keep);
+  // Per node, the values its kernel reads (or writes): a fused plan's own lists.
+  std::vector<std::vector<ValueId>> node_reads_and_writes(bool reads) const;
   Status run_node(NodeId node);
 
   std::shared_ptr<const Plan> plan_;
   std::vector<Tensor> owned_;                  // buffers of computed values
+  std::vector<Tensor> shared_blocks_;          // storage of shared buffers (owned_ views it)
   std::vector<Tensor*> values_;                // per value: owned buffer or plan constant
   std::vector<std::vector<Hook*>> observers_;  // per node
   std::vector<const Tensor*> input_scratch_;

@@ -173,7 +173,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
       if (!executor) {
         NNFI_ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan,
                               campaign.trial_plans->get(golden.rows));
-        executor = std::make_unique<Executor>(plan);
+        executor = std::make_unique<Executor>(plan, campaign.golden_values);
       }
       NNFI_RETURN_IF_ERROR(executor->set_input(campaign.feed_index, data.inputs));
       NNFI_RETURN_IF_ERROR(executor->run());

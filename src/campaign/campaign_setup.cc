@@ -262,6 +262,18 @@ Expected<std::unique_ptr<PreparedCampaign>> prepare_campaign(const CampaignSpec&
     }
   }
 
+  std::set<ValueId> golden_values{campaign->fetch};
+  for (const PreparedSetting& setting : campaign->settings) {
+    golden_values.insert(setting.resume.frontier.begin(), setting.resume.frontier.end());
+    for (NodeId node : setting.resume.nodes) {
+      for (ValueId value : graph->nodes[node].inputs) {
+        if (value != kNoValue) golden_values.insert(value);
+      }
+      golden_values.insert(graph->nodes[node].outputs.begin(), graph->nodes[node].outputs.end());
+    }
+  }
+  campaign->golden_values.assign(golden_values.begin(), golden_values.end());
+
   // Batched tails get plans with kernels (and weight copies) for the nodes
   // tails can run only.
   std::set<NodeId> tail_set;

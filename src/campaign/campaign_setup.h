@@ -45,6 +45,9 @@ struct PreparedCampaign {
   uint64_t seed = 0;
   FaultRecording record_faults = FaultRecording::kAll;
   std::vector<PreparedSetting> settings;
+  // What trials read of a golden batch (the settings' frontiers, the values
+  // their nodes read and write, the fetch); its other values share buffers.
+  std::vector<ValueId> golden_values;
   std::vector<SettingRow> setting_rows;
   CampaignIdentity identity;
 };

@@ -1,28 +1,85 @@
+#include <algorithm>
+
 #include "kernels/fast/inference_fusion.h"
 #include "kernels/kernel.h"
 #include "nnfi/runtime.h"
+#include "runtime/buffer_sharing.h"
 
 namespace nnfi {
 
 Executor::~Executor() = default;
 
-Executor::Executor(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)) {
+Executor::Executor(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)) { allocate(nullptr); }
+
+Executor::Executor(std::shared_ptr<const Plan> plan, const std::vector<ValueId>& keep)
+    : plan_(std::move(plan)) {
+  allocate(&keep);
+}
+
+void Executor::allocate(const std::vector<ValueId>* keep) {
   const Graph& graph = plan_->graph();
   owned_.resize(graph.values.size());
   values_.resize(graph.values.size(), nullptr);
+  observers_.resize(graph.nodes.size());
+  std::vector<size_t> bytes(graph.values.size(), 0);
+  std::vector<char> may_share(graph.values.size(), 0);
   for (size_t v = 0; v < graph.values.size(); ++v) {
-    auto id = static_cast<ValueId>(v);
+    const auto id = static_cast<ValueId>(v);
+    values_[v] = &owned_[v];  // an unused value: an undefined tensor
     if (const Tensor* constant = plan_->constant_value(id)) {
       // Kernels never write their inputs, so sharing the constant is safe.
       values_[v] = const_cast<Tensor*>(constant);
     } else if (plan_->value_dtype(id) != DType::kUndefined) {
-      owned_[v] = Tensor(plan_->value_dtype(id), plan_->value_shape(id));
-      values_[v] = &owned_[v];
-    } else {
-      values_[v] = &owned_[v];  // unused value: an undefined tensor
+      bytes[v] =
+          static_cast<size_t>(std::max<int64_t>(0, shape_num_elements(plan_->value_shape(id)))) *
+          dtype_size(plan_->value_dtype(id));
+      may_share[v] = keep != nullptr ? 1 : 0;
     }
   }
-  observers_.resize(graph.nodes.size());
+  runtime::SharedBuffers shared;
+  shared.block.assign(graph.values.size(), -1);
+  if (keep != nullptr) {
+    for (ValueId v : *keep) may_share[v] = 0;
+    for (ValueId v : graph.inputs) may_share[v] = 0;
+    for (ValueId v : graph.outputs) may_share[v] = 0;
+    shared = runtime::share_buffers(node_reads_and_writes(true), node_reads_and_writes(false),
+                                    bytes, may_share);
+    for (size_t b = 0; b < shared.block_bytes.size(); ++b) {
+      shared_blocks_.emplace_back(DType::kUInt8,
+                                  Shape{static_cast<int64_t>(shared.block_bytes[b])});
+    }
+  }
+  for (size_t v = 0; v < graph.values.size(); ++v) {
+    const auto id = static_cast<ValueId>(v);
+    if (values_[v] != &owned_[v] || plan_->value_dtype(id) == DType::kUndefined) continue;
+    if (shared.block[v] >= 0) {
+      owned_[v] = Tensor::view(plan_->value_dtype(id), plan_->value_shape(id),
+                               shared_blocks_[static_cast<size_t>(shared.block[v])].raw_data());
+    } else {
+      owned_[v] = Tensor(plan_->value_dtype(id), plan_->value_shape(id));
+    }
+  }
+}
+
+std::vector<std::vector<ValueId>> Executor::node_reads_and_writes(bool reads) const {
+  const Graph& graph = plan_->graph();
+  std::vector<std::vector<ValueId>> result(graph.nodes.size());
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const auto id = static_cast<NodeId>(n);
+    if (plan_->node_folded(id)) continue;
+    const Node& node = graph.nodes[n];
+    result[n] = reads ? node.inputs : node.outputs;
+    if (plan_->fused_ != nullptr) {  // what the fused kernels really read and write
+      const kernels::FusedNode& fused = plan_->fused_->nodes[id];
+      const std::vector<ValueId>& instead = reads ? fused.inputs : fused.outputs;
+      if (fused.skipped) {
+        result[n].clear();
+      } else if (!instead.empty()) {
+        result[n] = instead;
+      }
+    }
+  }
+  return result;
 }
 
 void Executor::add_hook(Hook* hook) {

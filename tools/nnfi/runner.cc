@@ -125,7 +125,8 @@ Status BatchRunner::make_executor(const Shape& feed_shape) {
     return invalid_argument("value '" + g.values[fetch_].name + "' is not computed by the model");
   }
   noted_ = true;
-  executor_ = std::make_unique<Executor>(plan);
+  // Only the fetch is read back: the other values share buffers.
+  executor_ = std::make_unique<Executor>(plan, std::vector<ValueId>{fetch_});
   planned_shape_ = feed_shape;
   return Status::ok();
 }
