@@ -274,5 +274,39 @@ int main(int argc, char** argv) {
                   1000.0 * t / static_cast<double>(8 * out.area()));
     }
   }
+  // VGG16's first dense layer (25088 -> 4096, 411 MB of weights) on 30 rows,
+  // two threads: each taking half the rows (both read every weight) or half
+  // the output channels (each reads its half), as ConvKernel does for dense.
+  {
+    const int64_t m = 30, k = 25088, n = 4096;
+    window::ConvGeometry g;
+    g.in_channels = k;
+    g.out_channels = n;
+    g.rows = kernels::WindowAxis{m, 1, 1, 1, 0, 0, m};
+    g.cols = kernels::WindowAxis{1, 1, 1, 1, 0, 0, 1};
+    const Tensor w = random_tensor({n, k, 1, 1}, 41);
+    const Tensor b = random_tensor({n}, 42);
+    window::WindowConv dense(g, w.data<float>(), b.data<float>());
+    const Tensor x = random_tensor({m, 1, k}, 43);
+    std::vector<float> y(static_cast<size_t>(m * n));
+    const window::Window all{0, m, 0, 1};
+    omp_set_num_threads(2);
+    const double by_rows = median_ms(reps, [&] {
+#pragma omp parallel for num_threads(2)
+      for (int t = 0; t < 2; ++t) {
+        const window::Window half{m * t / 2, m * (t + 1) / 2, 0, 1};
+        dense.run(x.data<float>() + half.row_begin * k, half, half, y.data() + half.row_begin * n);
+      }
+    });
+    const int64_t chunks = dense.chunks();
+    const double by_channels = median_ms(reps, [&] {
+#pragma omp parallel for num_threads(2)
+      for (int t = 0; t < 2; ++t) {
+        dense.run_chunks(x.data<float>(), all, all, y.data(), chunks * t / 2, chunks * (t + 1) / 2);
+      }
+    });
+    std::printf("dense 30x25088 -> 4096, 2 threads: rows split %.2f ms, channels split %.2f ms\n",
+                by_rows, by_channels);
+  }
   return 0;
 }

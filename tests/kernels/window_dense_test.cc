@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -98,6 +99,44 @@ TEST(WindowDenseTest, PortablePathGivesTheSameBits) {
   auto vector_path = run_window(c);
   ASSERT_TRUE(vector_path.has_value());
   testing::expect_portable_paths_give(c, *vector_path);
+}
+
+// Threads of a dense layer split its output channels by 64-channel chunks
+// (WindowConv::run_chunks): each chunk range gives the bits of a whole run
+// there and leaves the other channels alone, on every CPU path.
+TEST(WindowDenseTest, ChunkRangesGiveTheBitsOfAWholeRun) {
+  namespace window = kernels::window;
+  window::ConvGeometry g;
+  g.in_channels = 40;
+  g.out_channels = 150;  // chunks of 64, 64 and 22 channels
+  g.rows = kernels::WindowAxis{6, 3, 1, 1, 1, 1, 6};
+  g.cols = g.rows;
+  const Tensor w = random_tensor({150, 40, 3, 3}, 31);
+  const Tensor b = random_tensor({150}, 32);
+  const Tensor x = random_tensor({6, 6, 40}, 33);
+  const window::WindowConv conv(g, w.data<float>(), b.data<float>());
+  ASSERT_EQ(conv.chunks(), 3);
+  const window::Window all{0, 6, 0, 6};
+  for (int path = 0; path < 3; ++path) {
+    testing::ScopedPortable portable(path > 0, path == 2);
+    std::vector<float> whole(6 * 6 * 150);
+    conv.run(x.data<float>(), all, all, whole.data());
+    for (const auto& [first, last] :
+         std::vector<std::pair<int64_t, int64_t>>{{0, 1}, {1, 3}, {2, 3}, {0, 3}}) {
+      std::vector<float> part(whole.size(), -7.0f);
+      conv.run_chunks(x.data<float>(), all, all, part.data(), first, last);
+      for (size_t i = 0; i < part.size(); ++i) {
+        const int64_t chunk = static_cast<int64_t>(i % 150) / 64;
+        const bool inside = chunk >= first && chunk < last;
+        if (inside) {
+          ASSERT_EQ(std::memcmp(&part[i], &whole[i], sizeof(float)), 0)
+              << "path " << path << " chunks " << first << ".." << last << " element " << i;
+        } else {
+          ASSERT_EQ(part[i], -7.0f) << "path " << path << " wrote outside its chunks at " << i;
+        }
+      }
+    }
+  }
 }
 
 TEST(WindowDenseTest, DeclinesWhatItDoesNotCover) {

@@ -166,7 +166,8 @@ NNFI_AVX2 void run_conv_avx2(const ConvArgs& a) {
               ? a.input + ((ih0 - a.in.row_begin) * in_cols + iw0 - a.in.col_begin) * in_c
               : a.input;
       for (int64_t grp = 0; grp < g.group; ++grp) {
-        for (int64_t chunk = 0; chunk * kChunkVectors * kLanes < p.out_per_group; ++chunk) {
+        for (int64_t chunk = a.chunk_begin;
+             chunk < a.chunk_end && chunk * kChunkVectors * kLanes < p.out_per_group; ++chunk) {
           const int64_t width = p.chunk_width(chunk);
           const int64_t o0 = chunk * kChunkVectors * kLanes;
           const int64_t lanes = std::min(p.out_per_group, o0 + width) - o0;
@@ -207,6 +208,12 @@ void run_conv_portable(const ConvArgs& a) {
   const int64_t out_c = g.out_channels;
   const int64_t in_cols = a.in.cols();
   const int64_t kw_count = cols.kernel;
+  // Whether output channel o is in the chunks asked for (depthwise: all).
+  auto computed = [&](int64_t o) {
+    if (p.depthwise) return true;
+    const int64_t chunk = o % p.out_per_group / (kChunkVectors * kLanes);
+    return chunk >= a.chunk_begin && chunk < a.chunk_end;
+  };
   for (int64_t oh = a.out.row_begin; oh < a.out.row_end; ++oh) {
     int64_t kh_lo = 0;
     int64_t kh_hi = 0;
@@ -218,7 +225,9 @@ void run_conv_portable(const ConvArgs& a) {
       float* y = a.output + ((oh - a.out.row_begin) * a.out.cols() + ow - a.out.col_begin) * out_c;
       // Accumulate in the output row itself: one float per element, as the
       // contract's acc.
-      for (int64_t o = 0; o < out_c; ++o) y[o] = 0.0f;
+      for (int64_t o = 0; o < out_c; ++o) {
+        if (computed(o)) y[o] = 0.0f;
+      }
       for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
         const int64_t ih = rows.window_start(oh) + kh * rows.dilation;
         for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
@@ -233,7 +242,8 @@ void run_conv_portable(const ConvArgs& a) {
           for (int64_t grp = 0; grp < g.group; ++grp) {
             float* y_group = y + grp * p.out_per_group;
             const float* x_group = x + grp * p.in_per_group;
-            for (int64_t chunk = 0; chunk * kChunkVectors * kLanes < p.out_per_group; ++chunk) {
+            for (int64_t chunk = a.chunk_begin;
+                 chunk < a.chunk_end && chunk * kChunkVectors * kLanes < p.out_per_group; ++chunk) {
               const int64_t width = p.chunk_width(chunk);
               const int64_t o0 = chunk * kChunkVectors * kLanes;
               const int64_t o1 = std::min(p.out_per_group, o0 + width);
@@ -248,7 +258,9 @@ void run_conv_portable(const ConvArgs& a) {
         }
       }
       if (a.bias != nullptr) {
-        for (int64_t o = 0; o < out_c; ++o) y[o] = add_ordered(y[o], a.bias[o]);
+        for (int64_t o = 0; o < out_c; ++o) {
+          if (computed(o)) y[o] = add_ordered(y[o], a.bias[o]);
+        }
       }
     }
   }
@@ -277,10 +289,26 @@ WindowConv::WindowConv(const ConvGeometry& geometry, const float* weights, const
 WindowConv::~WindowConv() = default;
 
 void WindowConv::run(const float* input, const Window& in, const Window& out, float* output) const {
-  if (out.empty()) return;
+  run_chunks(input, in, out, output, 0, chunks());
+}
+
+int64_t WindowConv::chunks() const {
   const internal::PackedLayout p = internal::PackedLayout::of(geometry_);
-  const internal::ConvArgs args{
+  if (p.depthwise) return 1;
+  const int64_t chunk = internal::kChunkVectors * internal::kLanes;
+  return (p.out_per_group + chunk - 1) / chunk;
+}
+
+void WindowConv::run_chunks(const float* input, const Window& in, const Window& out, float* output,
+                            int64_t chunk_begin, int64_t chunk_end) const {
+  if (out.empty() || chunk_begin >= chunk_end) return;
+  const internal::PackedLayout p = internal::PackedLayout::of(geometry_);
+  internal::ConvArgs args{
       &geometry_, &p, packed_.data(), has_bias_ ? bias_.data() : nullptr, input, in, out, output};
+  if (!p.depthwise) {
+    args.chunk_begin = chunk_begin;
+    args.chunk_end = chunk_end;
+  }
   if (window_kernels_use_avx512()) {
     internal::run_conv_avx512(args);
   } else {

@@ -120,11 +120,27 @@ std::shared_ptr<const WindowConv> shared_window_conv(const ConvGeometry& g, cons
 
 class ConvKernel : public FastKernel {
  public:
-  ConvKernel(const Sizes& sizes, std::shared_ptr<const WindowConv> conv)
-      : sizes_(sizes), conv_(std::move(conv)) {}
+  // `dense`: a Gemm/MatMul as a one-column image (create_dense_kernel).
+  ConvKernel(const Sizes& sizes, std::shared_ptr<const WindowConv> conv, bool dense = false)
+      : sizes_(sizes), conv_(std::move(conv)), dense_(dense) {}
 
   Status eval(EvalContext& context) override {
-    for_each_unit(sizes_, context.inputs[0]->data<float>(), context.outputs[0]->data<float>(),
+    const float* x = context.inputs[0]->data<float>();
+    float* y = context.outputs[0]->data<float>();
+    const int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+    const int64_t chunks = conv_->chunks();
+    if (dense_ && threads > 1 && chunks >= threads) {
+      // Threads split the output channels, not the rows: each reads its own
+      // part of the weights (VGG16's first dense layer: 411 MB), so they
+      // stream from memory once, whatever the rows.
+      const Window all{0, sizes_.rows.output, 0, 1};
+#pragma omp parallel for schedule(static) num_threads(static_cast <int>(threads))
+      for (int64_t t = 0; t < threads; ++t) {
+        conv_->run_chunks(x, all, all, y, chunks * t / threads, chunks * (t + 1) / threads);
+      }
+      return Status::ok();
+    }
+    for_each_unit(sizes_, x, y,
                   [&](const float* input, const Window& in, const Window& out, float* output) {
                     conv_->run(input, in, out, output);
                   });
@@ -134,6 +150,7 @@ class ConvKernel : public FastKernel {
  private:
   Sizes sizes_;
   std::shared_ptr<const WindowConv> conv_;
+  bool dense_;
 };
 
 // Gemm (alpha = beta = 1, no transA, B and C constant, C one row) and MatMul
@@ -192,8 +209,8 @@ std::unique_ptr<FastKernel> create_dense_kernel(const Node& node,
   // it): its row axis is unbounded, the windows passed to run give the rows.
   ConvGeometry shared = g;
   shared.rows.input = shared.rows.output = std::numeric_limits<int32_t>::max();
-  return std::make_unique<ConvKernel>(s,
-                                      shared_window_conv(shared, *b.constant, c, b_is_in_by_out));
+  return std::make_unique<ConvKernel>(s, shared_window_conv(shared, *b.constant, c, b_is_in_by_out),
+                                      /*dense=*/true);
 }
 
 class PoolKernel : public FastKernel {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/window/window_kernels.h"
 
@@ -112,6 +113,10 @@ struct ConvArgs {
   Window in;
   Window out;
   float* output;
+  // Only the output channels of chunks [chunk_begin, chunk_end) of each group
+  // are computed (and written); the others are left alone.
+  int64_t chunk_begin = 0;
+  int64_t chunk_end = std::numeric_limits<int64_t>::max();
 };
 
 void run_conv_portable(const ConvArgs& args);

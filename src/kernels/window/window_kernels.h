@@ -75,6 +75,14 @@ class WindowConv {
   //   output[((oh - out.row_begin) * out.cols() + ow - out.col_begin) * out_channels + o].
   // Single-threaded; callers parallelise over images or windows.
   void run(const float* input, const Window& in, const Window& out, float* output) const;
+  // The same for the output channels of chunks [chunk_begin, chunk_end) of
+  // each group only (a chunk: 64 channels; depthwise convs have one chunk);
+  // the other channels of `output` are left as they are. Threads computing
+  // disjoint chunks read disjoint weights: a dense layer's weights then
+  // stream from memory once, not once per thread.
+  int64_t chunks() const;
+  void run_chunks(const float* input, const Window& in, const Window& out, float* output,
+                  int64_t chunk_begin, int64_t chunk_end) const;
 
  private:
   ConvGeometry geometry_;
