@@ -56,6 +56,10 @@ NNFI_AVX512_INLINE __mmask16 lanes_mask(int64_t lanes) {
 // channels ahead (16 KiB at 64 channels a chunk; 32 and 128 channels did worse) keeps them coming.
 // A hint: never faults, even past the end of the weights.
 constexpr int64_t kPrefetchChannels = 64;
+// Only for chunks of this many bytes of weights or more (VGG16's conv3 on,
+// dense layers): small ones stay in cache, and the extra instructions cost
+// the GTSRB CNN 15% of its campaign speed.
+constexpr int64_t kPrefetchFromBytes = int64_t{256} << 10;
 
 NNFI_AVX512_INLINE void prefetch_weights(const float* at) {
   _mm_prefetch(reinterpret_cast<const char*>(at), _MM_HINT_T1);
@@ -82,7 +86,7 @@ struct BlockArgs {
   int64_t last_lanes;  // valid lanes of the last vector (1..16)
 };
 
-template <int P, int V>
+template <int P, int V, bool Prefetch = false>
 NNFI_AVX512 void conv_block(const BlockArgs& a) {
   __m512 acc[P][V];
 #pragma GCC unroll 16
@@ -102,7 +106,7 @@ NNFI_AVX512 void conv_block(const BlockArgs& a) {
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) {
           w[v] = _mm512_loadu_ps(wc + v * kLanes);
-          prefetch_weights(wc + kPrefetchChannels * a.w_c + v * kLanes);
+          if constexpr (Prefetch) prefetch_weights(wc + kPrefetchChannels * a.w_c + v * kLanes);
         }
 #pragma GCC unroll 16
         for (int p = 0; p < P; ++p) {
@@ -151,7 +155,7 @@ struct PixelSet {
   int64_t kh_begin, kh_end, kw_begin, kw_end;  // union of the valid taps
 };
 
-template <int P, int V>
+template <int P, int V, bool Prefetch = false>
 NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const PixelSet& t) {
   __m512 acc[P][V];
 #pragma GCC unroll 8
@@ -185,7 +189,7 @@ NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const PixelSet& t) {
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) {
           w[v] = _mm512_loadu_ps(wc + v * kLanes);
-          prefetch_weights(wc + kPrefetchChannels * a.w_c + v * kLanes);
+          if constexpr (Prefetch) prefetch_weights(wc + kPrefetchChannels * a.w_c + v * kLanes);
         }
 #pragma GCC unroll 8
         for (int p = 0; p < P; ++p) {
@@ -214,42 +218,51 @@ constexpr int kMaxPixels[5] = {0, 16, 12, 8, 6};
 
 using BlockFn = void (*)(const BlockArgs&);
 
-template <int V, int... P>
+template <int V, bool Prefetch, int... P>
 constexpr std::array<BlockFn, sizeof...(P)> block_table(std::integer_sequence<int, P...>) {
-  return {&conv_block<P + 1, V>...};
+  return {&conv_block<P + 1, V, Prefetch>...};
 }
 
-const BlockFn* blocks_for(int v) {
-  static constexpr auto k1 = block_table<1>(std::make_integer_sequence<int, kMaxPixels[1]>());
-  static constexpr auto k2 = block_table<2>(std::make_integer_sequence<int, kMaxPixels[2]>());
-  static constexpr auto k3 = block_table<3>(std::make_integer_sequence<int, kMaxPixels[3]>());
-  static constexpr auto k4 = block_table<4>(std::make_integer_sequence<int, kMaxPixels[4]>());
+// Prefetching variants for whole 64-channel chunks only (V = 4): large
+// weights come in such chunks.
+const BlockFn* blocks_for(int v, bool prefetch) {
+  static constexpr auto k1 =
+      block_table<1, false>(std::make_integer_sequence<int, kMaxPixels[1]>());
+  static constexpr auto k2 =
+      block_table<2, false>(std::make_integer_sequence<int, kMaxPixels[2]>());
+  static constexpr auto k3 =
+      block_table<3, false>(std::make_integer_sequence<int, kMaxPixels[3]>());
+  static constexpr auto k4 =
+      block_table<4, false>(std::make_integer_sequence<int, kMaxPixels[4]>());
+  static constexpr auto k4p =
+      block_table<4, true>(std::make_integer_sequence<int, kMaxPixels[4]>());
   switch (v) {
     case 1: return k1.data();
     case 2: return k2.data();
     case 3: return k3.data();
-    default: return k4.data();
+    default: return prefetch ? k4p.data() : k4.data();
   }
 }
 
 using MaskedFn = void (*)(const BlockArgs&, const PixelSet&);
 
-template <int V, int... P>
+template <int V, bool Prefetch, int... P>
 constexpr std::array<MaskedFn, sizeof...(P)> masked_table(std::integer_sequence<int, P...>) {
-  return {&conv_block_masked<P + 1, V>...};
+  return {&conv_block_masked<P + 1, V, Prefetch>...};
 }
 
-const MaskedFn* masked_blocks_for(int v) {
+const MaskedFn* masked_blocks_for(int v, bool prefetch) {
   using Seq = std::make_integer_sequence<int, kMaxMaskedPixels>;
-  static constexpr auto k1 = masked_table<1>(Seq());
-  static constexpr auto k2 = masked_table<2>(Seq());
-  static constexpr auto k3 = masked_table<3>(Seq());
-  static constexpr auto k4 = masked_table<4>(Seq());
+  static constexpr auto k1 = masked_table<1, false>(Seq());
+  static constexpr auto k2 = masked_table<2, false>(Seq());
+  static constexpr auto k3 = masked_table<3, false>(Seq());
+  static constexpr auto k4 = masked_table<4, false>(Seq());
+  static constexpr auto k4p = masked_table<4, true>(Seq());
   switch (v) {
     case 1: return k1.data();
     case 2: return k2.data();
     case 3: return k3.data();
-    default: return k4.data();
+    default: return prefetch ? k4p.data() : k4.data();
   }
 }
 
@@ -303,10 +316,12 @@ void conv_window(const ConvArgs& a, const PackedLayout& p) {
       const int64_t o_count = std::min(chunk_floats, p.out_per_group - o_first);
       const int v = static_cast<int>((o_count + kLanes - 1) / kLanes);
       const float* w_chunk = a.packed + p.chunk_offset(grp, chunk);
+      const bool prefetch = static_cast<int64_t>(sizeof(float)) * p.taps * p.in_per_group * width >=
+                            kPrefetchFromBytes;
       b.bias = a.bias != nullptr ? a.bias + grp * p.out_per_group + o_first : nullptr;
       b.last_lanes = o_count - (v - 1) * kLanes;
-      const BlockFn* table = blocks_for(v);
-      const MaskedFn* masked = masked_blocks_for(v);
+      const BlockFn* table = blocks_for(v, prefetch);
+      const MaskedFn* masked = masked_blocks_for(v, prefetch);
       const int64_t y_channel = grp * p.out_per_group + o_first;
       auto y_of = [&](int64_t oh, int64_t ow) {
         return a.output +
