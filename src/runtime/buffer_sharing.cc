@@ -24,11 +24,12 @@ SharedBuffers share_buffers(const std::vector<std::vector<ValueId>>& reads,
   }
   SharedBuffers result;
   result.block.assign(values, -1);
-  // Values alive from the start (written by no node) take their buffers first.
+  // A value no node writes holds what was put there before the first run,
+  // run after run: it keeps a buffer of its own.
   std::vector<std::vector<ValueId>> born(static_cast<size_t>(nodes) + 1), dies(nodes + 1);
   for (size_t v = 0; v < values; ++v) {
-    if (!may_share[v] || bytes[v] == 0) continue;
-    const int32_t from = first[v] == kNever ? 0 : first[v] + 1;
+    if (!may_share[v] || bytes[v] == 0 || first[v] == kNever) continue;
+    const int32_t from = first[v] + 1;
     const int32_t to = last[v] == kNever ? from : std::max(from, last[v] + 1);
     born[from].push_back(static_cast<ValueId>(v));
     dies[to].push_back(static_cast<ValueId>(v));

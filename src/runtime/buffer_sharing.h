@@ -21,10 +21,10 @@ struct SharedBuffers {
 
 // reads / writes: per node, in run order, what it reads and writes (empty for
 // a node that does not run). bytes: per value. may_share: per value; the
-// others keep buffers of their own. A value nothing writes (the plan fills
-// it, or nothing computes it) lives from the start; one nothing reads, until
-// its writer is done. Greedy in run order: a value takes the smallest free
-// buffer big enough, else the largest free one, grown, else a new one.
+// others keep buffers of their own, as does a value no node writes (it
+// holds what was put there before the first run, run after run). A value
+// nothing reads lives until its writer is done. Greedy in run order: a value takes the smallest
+// free buffer big enough, else the largest free one, grown, else a new one.
 SharedBuffers share_buffers(const std::vector<std::vector<ValueId>>& reads,
                             const std::vector<std::vector<ValueId>>& writes,
                             const std::vector<size_t>& bytes, const std::vector<char>& may_share);
