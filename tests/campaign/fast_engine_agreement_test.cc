@@ -121,6 +121,37 @@ TEST_F(FastEngineAgreement, BranchingOnnxModel) {
                    10000);
 }
 
+// One setting over several sites: with every Relu as a site, a fault at
+// relu1 changes conv2, whose Relu runs on conv2's window in the same step
+// (RegionNode::fused_pointwise) and then takes faults of its own; with every
+// Conv, conv2 takes faults itself, so its Relu runs apart.
+TEST_F(FastEngineAgreement, FaultsAtAConvOrItsReluWithFaultsUpstream) {
+  write_branching_model(path(""), 48);
+  expect_agreement("model: " + path("branching.onnx").string() + "\ndata: {spec: \"npy:" +
+                       path("x.npy").string() + "," + path("y.npy").string() +
+                       "\"}\nseed: 13\nbatch: 16\n" + R"(experiments:
+  - name: relus
+    target: {ops: [Relu]}
+    fault: {model: bitflip, bits: random}
+    probability: 1.0
+    repetitions: 16
+  - name: convs
+    target: {ops: [Conv]}
+    fault: {model: bitflip, bits: random}
+    probability: 1.0
+    repetitions: 16
+  - name: nan
+    target: {ops: [Relu]}
+    fault: {model: set, value: nan}
+    probability: 1.0
+  - name: one_layer_at_a_time
+    target: {layers: each}
+    fault: {model: bitflip, bits: random}
+    probability: 1.0
+)",
+                   1000);
+}
+
 // x [N, 10, 10, 3] -> Conv2D 3x3 SAME -> BiasAdd -> Relu6 -> depthwise 3x3
 // VALID -> x * scale + shift (an unfused batch norm) -> Relu -> MaxPool 2x2
 // -> Reshape -> MatMul -> BiasAdd -> Softmax.
