@@ -127,9 +127,9 @@ TEST_F(FastEngineAgreement, BranchingOnnxModel) {
 // Conv, conv2 takes faults itself, so its Relu runs apart.
 TEST_F(FastEngineAgreement, FaultsAtAConvOrItsReluWithFaultsUpstream) {
   write_branching_model(path(""), 48);
-  expect_agreement("model: " + path("branching.onnx").string() + "\ndata: {spec: \"npy:" +
-                       path("x.npy").string() + "," + path("y.npy").string() +
-                       "\"}\nseed: 13\nbatch: 16\n" + R"(experiments:
+  expect_agreement("model: " + path("branching.onnx").string() +
+                       "\ndata: {spec: \"npy:" + path("x.npy").string() + "," +
+                       path("y.npy").string() + "\"}\nseed: 13\nbatch: 16\n" + R"(experiments:
   - name: relus
     target: {ops: [Relu]}
     fault: {model: bitflip, bits: random}
