@@ -358,6 +358,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     window.window_masked += engine->counters().window_masked;
     window.batched_trials += engine->counters().batched_trials;
     window.tail_runs += engine->counters().tail_runs;
+    window.chunks_helped += engine->counters().chunks_helped;
     window.window_seconds += engine->counters().window_seconds;
     window.batched_seconds += engine->counters().batched_seconds;
   }
@@ -367,7 +368,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     timing_json["window_phase"] = {
         {"trials", window.window_trials},          {"masked", window.window_masked},
         {"batched", window.batched_trials},        {"tail_runs", window.tail_runs},
-        {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds}};
+        {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds},
+        {"chunks_helped", window.chunks_helped}};
   }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "campaign/region_help.h"
 #include "campaign/region_image.h"
 #include "campaign/trial_engine.h"
 #include "kernels/kernel.h"
@@ -158,7 +159,13 @@ Status RegionWorker::run_node(NodeId id, NodeId fuse) {
   gather_channels_last(in_layout, golden_image(in), image(in), state.window, read,
                        patch_in_.data());
   switch (region.op) {
-    case RegionOp::kConv: region.conv->run(patch_in_.data(), read, reach, patch_out_.data()); break;
+    case RegionOp::kConv:
+      if (help_ != nullptr) {
+        help_->run(*region.conv, patch_in_.data(), read, reach, patch_out_.data());
+      } else {
+        region.conv->run(patch_in_.data(), read, reach, patch_out_.data());
+      }
+      break;
     case RegionOp::kMaxPool:
       window::max_pool_window(region.pool, patch_in_.data(), read, reach, patch_out_.data());
       break;

@@ -21,6 +21,7 @@
 
 namespace nnfi::campaign {
 
+class ConvHelpBoard;
 struct GoldenBatch;
 struct ResumePlan;
 struct Trial;
@@ -47,6 +48,9 @@ class RegionWorker {
   Status run(const GoldenBatch& golden, const ResumePlan& resume,
              const std::vector<SettingSite>& sites, const std::vector<const FaultModel*>& models,
              Trial& trial, RegionOutcome* outcome);
+  // Convs from now on run through `board` (shared with idle threads), or
+  // alone with nullptr.
+  void share_convs(ConvHelpBoard* board) { help_ = board; }
 
  private:
   enum class Damage : uint8_t { kNone, kWindow, kWhole };
@@ -72,6 +76,7 @@ class RegionWorker {
 
   const RegionModel& model_;
   const GoldenBatch* golden_ = nullptr;
+  ConvHelpBoard* help_ = nullptr;
   int64_t row_ = 0;
   std::vector<ValueState> states_;
   std::vector<ValueId> touched_;  // values with damage != kNone this trial

@@ -5,10 +5,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <set>
 #include <utility>
 
+#include "campaign/region_help.h"
 #include "campaign/trial_engine.h"
 
 namespace nnfi::campaign {
@@ -95,10 +97,27 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
   const auto window_start = std::chrono::steady_clock::now();
   std::vector<RegionOutcome> outcomes(static_cast<size_t>(count));
   std::vector<Status> statuses(static_cast<size_t>(count));
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
-  for (int64_t t = 0; t < count; ++t) {
-    RegionWorker& worker = *workers_[threads > 1 ? omp_get_thread_num() : 0];
-    statuses[t] = worker.run(golden, resume, sites, models, trials[t], &outcomes[t]);
+  if (threads == 1) {
+    for (int64_t t = 0; t < count; ++t) {
+      statuses[t] = workers_[0]->run(golden, resume, sites, models, trials[t], &outcomes[t]);
+    }
+  } else {
+    // Trials go to whichever thread is free; a thread with none left helps
+    // with the convs of those still running (region_help.h).
+    ConvHelpBoard board(count);
+    std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(threads)
+    {
+      RegionWorker& worker = *workers_[omp_get_thread_num()];
+      worker.share_convs(&board);
+      for (int64_t t = next++; t < count; t = next++) {
+        statuses[t] = worker.run(golden, resume, sites, models, trials[t], &outcomes[t]);
+        board.finish_trial();
+      }
+      board.help_until_done();
+      worker.share_convs(nullptr);
+    }
+    counters_.chunks_helped += board.chunks_helped();
   }
   for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
   const auto batched_start = std::chrono::steady_clock::now();

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
+
 #include "import/onnx_test_builder.h"
 #include "nnfi/data.h"
 #include "support/test_support.h"
@@ -53,6 +55,43 @@ void write_branching_model(const std::filesystem::path& dir, int64_t images) {
   Tensor x = random_tensor({images, 2, 8, 8}, 7, 0.0f, 1.0f);
   std::vector<int64_t> labels;
   for (int64_t i = 0; i < images; ++i) labels.push_back((i * 7 + 3) % 5);
+  ASSERT_TRUE(write_npy(dir / "x.npy", x).is_ok());
+  ASSERT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+}
+
+void write_wide_model(const std::filesystem::path& dir, int64_t images) {
+  OnnxModelBuilder builder(13);
+  builder.add_input("x", {-1, 4, 16, 16});
+  const int64_t widths[] = {4, 8, 160, 136, 136, 136, 136, 136, 136};
+  std::string input = "x";
+  for (int layer = 1; layer <= 8; ++layer) {
+    const std::string n = std::to_string(layer);
+    const int64_t in = widths[layer - 1], out = widths[layer];
+    // Weights scaled by fan-in, so values neither vanish nor overflow.
+    builder.add_initializer(float_tensor(
+        "w" + n, random_values(out * in * 9, 20 + layer, 1.5f / std::sqrt(static_cast<float>(in))),
+        {out, in, 3, 3}));
+    builder.add_initializer(float_tensor("b" + n, random_values(out, 30 + layer, 0.1f), {out}));
+    set_attr(builder.add_node("Conv", {input, "w" + n, "b" + n}, {"c" + n}, "conv" + n), "pads",
+             std::vector<int64_t>{1, 1, 1, 1});
+    builder.add_node("Relu", {"c" + n}, {"r" + n}, "relu" + n);
+    input = "r" + n;
+  }
+  auto& pool = builder.add_node("MaxPool", {input}, {"p"}, "pool");
+  set_attr(pool, "kernel_shape", std::vector<int64_t>{2, 2});
+  set_attr(pool, "strides", std::vector<int64_t>{2, 2});
+  builder.add_node("Flatten", {"p"}, {"flat"}, "flatten");
+  const int64_t features = 136 * 8 * 8;
+  builder.add_initializer(
+      float_tensor("wd", random_values(5 * features, 40, 0.05f), {5, features}));
+  set_attr(builder.add_node("Gemm", {"flat", "wd"}, {"logits"}, "dense"), "transB", int64_t{1});
+  builder.add_node("Softmax", {"logits"}, {"probs"}, "softmax");
+  builder.add_output("probs");
+  std::ofstream(dir / "wide.onnx", std::ios::binary) << builder.bytes();
+
+  Tensor x = random_tensor({images, 4, 16, 16}, 8, 0.0f, 1.0f);
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < images; ++i) labels.push_back((i * 3 + 1) % 5);
   ASSERT_TRUE(write_npy(dir / "x.npy", x).is_ok());
   ASSERT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {images})).is_ok());
 }

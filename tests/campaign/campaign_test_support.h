@@ -21,6 +21,13 @@ namespace nnfi::testing {
 // x.npy / y.npy with `images` examples into `dir`.
 void write_branching_model(const std::filesystem::path& dir, int64_t images);
 
+// Writes wide.onnx (input "x" [N, 4, 12, 12], output "probs" [N, 5]): conv1
+// (8 channels), then conv2 (160) and conv3 to conv5 (136), each with its
+// Relu, whose 64-channel chunks threads can share; a max pool and a dense
+// layer. And
+// x.npy / y.npy with `images` examples, into `dir`.
+void write_wide_model(const std::filesystem::path& dir, int64_t images);
+
 // The project's own Fashion-MNIST CNN and the Debian package's test set;
 // empty when the data set is not installed.
 std::string fashion_model_path();

@@ -192,6 +192,34 @@ void write_tf_graph(const std::filesystem::path& file) {
   std::ofstream(file, std::ios::binary) << graph.SerializeAsString();
 }
 
+// One batch and one setting: the threads share the batch's trials, and one
+// that has run out of them takes 64-channel chunks of the wide convs of a
+// trial still running (region_help.h). Which chunks it takes depends on
+// timing; the outcomes may not.
+TEST_F(FastEngineAgreement, WideConvsSharedByIdleThreads) {
+  write_wide_model(path(""), 24);
+  const CampaignSpec spec = campaign("model: " + path("wide.onnx").string() +
+                                     "\ndata: {spec: \"npy:" + path("x.npy").string() + "," +
+                                     path("y.npy").string() + "\"}\nseed: 17\nbatch: 24\n" +
+                                     R"(experiments:
+  - name: conv1
+    target: {layers: [conv1]}
+    fault: {model: bitflip, bits: "20..31"}
+    probability: 1.0
+)");
+  RunOptions naive;
+  naive.engine = Engine::kNaive;
+  const nlohmann::json fast = run(spec, "fast");
+  const nlohmann::json reference = run(spec, "naive", naive);
+  EXPECT_EQ(fault_rows("fast"), fault_rows("naive"));
+  EXPECT_EQ(fast["experiments"], reference["experiments"]);
+  const nlohmann::json& window = fast["timing"]["window_phase"];
+  EXPECT_EQ(window.value("trials", 0), 24) << window.dump();
+  EXPECT_GT(window.value("masked", 0), 0) << window.dump();
+  EXPECT_GT(window.value("batched", 0), 0) << window.dump();
+  RecordProperty("chunks_helped", std::to_string(window.value("chunks_helped", 0)));
+}
+
 TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
   write_tf_graph(path("model.pb"));
   const int64_t images = 40;
