@@ -6,6 +6,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/temp_files.h"
@@ -187,6 +188,25 @@ TEST_F(CliTest, RejectsTruncatedOnnx) {
   expect_error(nnfi({"infer", file.string(), "--input", golden("input.npy"), "--output",
                      path("o.npy").string()}),
                1, {"truncated.onnx"});
+}
+
+// Keras files on which libhdf5 crashes (see hdf5_guard.h) are errors too:
+// one byte of the GTSRB fixture changed, at 1054 (a global heap object that
+// is not there: H5HG_read) or 989 (the root group's object header:
+// H5Aexists), found by corrupting the file at random.
+TEST_F(CliTest, RejectsKerasFilesThatCrashLibhdf5) {
+  NNFI_REQUIRE_FIXTURES();
+  const std::string model = read_text(fixtures_dir() / "keras/gtsrb_cnn_keras2.11.h5");
+  ASSERT_GT(model.size(), 2000u);
+  for (const auto& [offset, value] : {std::pair<size_t, unsigned char>{1054, 0x78}, {989, 0xca}}) {
+    std::string corrupt = model;
+    corrupt[offset] = static_cast<char>(value);
+    auto file = write_file("corrupt.h5", corrupt);
+    expect_error(nnfi({"inspect", file.string()}), 1, {"corrupt.h5", "corrupt HDF5 file"});
+    expect_error(nnfi({"infer", file.string(), "--input", golden("input.npy"), "--output",
+                       path("o.npy").string()}),
+                 1, {"corrupt.h5", "corrupt HDF5 file"});
+  }
 }
 
 TEST_F(CliTest, RejectsNonOnnxFile) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "import/keras/hdf5_guard.h"
+
 namespace nnfi::keras_import {
 namespace {
 
@@ -37,12 +39,12 @@ Expected<std::vector<std::string>> read_strings(hid_t file_type, hid_t space, in
                                                 ReadFn read) {
   std::vector<std::string> strings;
   if (count == 0) return strings;
-  const htri_t variable = H5Tis_variable_str(file_type);
+  const htri_t variable = h5_guarded<H5Tis_variable_str>(file_type);
   if (variable < 0) return invalid_argument("unreadable string type");
   if (variable > 0) {
-    H5Id memory_type(H5Tcopy(H5T_C_S1), &H5Tclose);
-    if (!memory_type.valid() || H5Tset_size(memory_type.get(), H5T_VARIABLE) < 0 ||
-        H5Tset_cset(memory_type.get(), H5Tget_cset(file_type)) < 0) {
+    H5Id memory_type(h5_guarded<H5Tcopy>(H5T_C_S1), &H5Tclose);
+    if (!memory_type.valid() || h5_guarded<H5Tset_size>(memory_type.get(), H5T_VARIABLE) < 0 ||
+        h5_guarded<H5Tset_cset>(memory_type.get(), h5_guarded<H5Tget_cset>(file_type)) < 0) {
       return invalid_argument("cannot build a variable-length string type");
     }
     std::vector<char*> pointers(static_cast<size_t>(count), nullptr);
@@ -50,12 +52,12 @@ Expected<std::vector<std::string>> read_strings(hid_t file_type, hid_t space, in
       return invalid_argument("cannot read variable-length strings");
     }
     for (char* text : pointers) strings.emplace_back(text != nullptr ? text : "");
-    H5Dvlen_reclaim(memory_type.get(), space, H5P_DEFAULT, pointers.data());
+    h5_guarded<H5Dvlen_reclaim>(memory_type.get(), space, H5P_DEFAULT, pointers.data());
     return strings;
   }
-  const size_t size = H5Tget_size(file_type);
+  const size_t size = h5_guarded<H5Tget_size>(file_type);
   if (size == 0 || size > (size_t{1} << 30)) return invalid_argument("bad string size");
-  H5Id memory_type(H5Tcopy(file_type), &H5Tclose);
+  H5Id memory_type(h5_guarded<H5Tcopy>(file_type), &H5Tclose);
   if (!memory_type.valid()) return invalid_argument("cannot copy the string type");
   std::vector<char> buffer(size * static_cast<size_t>(count), '\0');
   if (read(memory_type.get(), buffer.data()) < 0) {
@@ -141,11 +143,11 @@ Status Hdf5File::error(const std::string& where, const std::string& what) const 
 Expected<Hdf5File> Hdf5File::open(const std::filesystem::path& path) {
   H5Quiet quiet;
   const std::string name = path.string();
-  const htri_t is_hdf5 = H5Fis_hdf5(name.c_str());
+  const htri_t is_hdf5 = h5_guarded<H5Fis_hdf5>(name.c_str());
   if (is_hdf5 <= 0) {
     return invalid_argument(name + ": not an HDF5 file (no HDF5 signature)");
   }
-  H5Id file(H5Fopen(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), &H5Fclose);
+  H5Id file(h5_guarded<H5Fopen>(name.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), &H5Fclose);
   if (!file.valid()) {
     return invalid_argument(name + ": cannot open the HDF5 file (truncated or corrupt?)");
   }
@@ -166,15 +168,16 @@ Expected<Hdf5File> Hdf5File::open_image(const std::string& bytes, std::string di
   H5Quiet quiet;
   // The core driver with no backing store reads the image from memory: no
   // temporary file to create, name, clean up or race on (see docs/keras.md).
-  H5Id access(H5Pcreate(H5P_FILE_ACCESS), &H5Pclose);
-  if (!access.valid() || H5Pset_fapl_core(access.get(), 1 << 16, 0) < 0 ||
-      H5Pset_file_image(access.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0) {
+  H5Id access(h5_guarded<H5Pcreate>(H5P_FILE_ACCESS), &H5Pclose);
+  if (!access.valid() || h5_guarded<H5Pset_fapl_core>(access.get(), 1 << 16, 0) < 0 ||
+      h5_guarded<H5Pset_file_image>(access.get(), const_cast<char*>(bytes.data()), bytes.size()) <
+          0) {
     return invalid_argument(display_name + ": cannot set up an in-memory HDF5 image");
   }
   // Each image gets its own name: HDF5 tracks open files by name.
   static std::atomic<int> counter{0};
   const std::string label = display_name + "#" + std::to_string(counter++);
-  H5Id file(H5Fopen(label.c_str(), H5F_ACC_RDONLY, access.get()), &H5Fclose);
+  H5Id file(h5_guarded<H5Fopen>(label.c_str(), H5F_ACC_RDONLY, access.get()), &H5Fclose);
   if (!file.valid()) {
     return invalid_argument(display_name + ": not a readable HDF5 file (truncated or corrupt?)");
   }
@@ -193,7 +196,7 @@ bool Hdf5File::exists(hid_t location, const std::string& path) const {
   std::string prefix;
   for (const std::string& part : split_path(path)) {
     prefix += (prefix.empty() ? "" : "/") + part;
-    if (H5Lexists(location, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (h5_guarded<H5Lexists>(location, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
   }
   return !prefix.empty();
 }
@@ -201,14 +204,14 @@ bool Hdf5File::exists(hid_t location, const std::string& path) const {
 bool Hdf5File::is_group(hid_t location, const std::string& path) const {
   if (!exists(location, path)) return false;
   H5Quiet quiet;
-  H5Id object(H5Oopen(location, path.c_str(), H5P_DEFAULT), &H5Oclose);
-  return object.valid() && H5Iget_type(object.get()) == H5I_GROUP;
+  H5Id object(h5_guarded<H5Oopen>(location, path.c_str(), H5P_DEFAULT), &H5Oclose);
+  return object.valid() && h5_guarded<H5Iget_type>(object.get()) == H5I_GROUP;
 }
 
 Expected<H5Id> Hdf5File::open_group(hid_t location, const std::string& path) const {
   if (!is_group(location, path)) return error("", "no group '" + path + "'");
   H5Quiet quiet;
-  H5Id group(H5Gopen2(location, path.c_str(), H5P_DEFAULT), &H5Gclose);
+  H5Id group(h5_guarded<H5Gopen2>(location, path.c_str(), H5P_DEFAULT), &H5Gclose);
   if (!group.valid()) return error("", "cannot open group '" + path + "'");
   return group;
 }
@@ -216,15 +219,15 @@ Expected<H5Id> Hdf5File::open_group(hid_t location, const std::string& path) con
 Expected<std::vector<std::string>> Hdf5File::children(hid_t group, const std::string& where) const {
   H5Quiet quiet;
   H5G_info_t info;
-  if (H5Gget_info(group, &info) < 0) return error(where, "cannot list the group");
+  if (h5_guarded<H5Gget_info>(group, &info) < 0) return error(where, "cannot list the group");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
-    const ssize_t length =
-        H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    const ssize_t length = h5_guarded<H5Lget_name_by_idx>(group, ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                                          nullptr, 0, H5P_DEFAULT);
     if (length < 0) return error(where, "cannot read the name of child " + std::to_string(i));
     std::string name(static_cast<size_t>(length) + 1, '\0');
-    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size(),
-                       H5P_DEFAULT);
+    h5_guarded<H5Lget_name_by_idx>(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                                   name.size(), H5P_DEFAULT);
     name.resize(static_cast<size_t>(length));
     names.push_back(std::move(name));
   }
@@ -233,7 +236,7 @@ Expected<std::vector<std::string>> Hdf5File::children(hid_t group, const std::st
 
 bool Hdf5File::has_attribute(hid_t object, const std::string& attribute) const {
   H5Quiet quiet;
-  return H5Aexists(object, attribute.c_str()) > 0;
+  return h5_guarded<H5Aexists>(object, attribute.c_str()) > 0;
 }
 
 Expected<std::vector<std::string>> Hdf5File::string_list_attribute(hid_t object,
@@ -241,19 +244,20 @@ Expected<std::vector<std::string>> Hdf5File::string_list_attribute(hid_t object,
                                                                    const std::string& where) const {
   H5Quiet quiet;
   const std::string what = "attribute '" + attribute + "'";
-  if (H5Aexists(object, attribute.c_str()) <= 0) return error(where, what + " is missing");
-  H5Id handle(H5Aopen(object, attribute.c_str(), H5P_DEFAULT), &H5Aclose);
+  if (h5_guarded<H5Aexists>(object, attribute.c_str()) <= 0)
+    return error(where, what + " is missing");
+  H5Id handle(h5_guarded<H5Aopen>(object, attribute.c_str(), H5P_DEFAULT), &H5Aclose);
   if (!handle.valid()) return error(where, "cannot open " + what);
-  H5Id space(H5Aget_space(handle.get()), &H5Sclose);
-  const hssize_t count = space.valid() ? H5Sget_simple_extent_npoints(space.get()) : -1;
+  H5Id space(h5_guarded<H5Aget_space>(handle.get()), &H5Sclose);
+  const hssize_t count = space.valid() ? h5_guarded<H5Sget_simple_extent_npoints>(space.get()) : -1;
   if (count < 0) return error(where, "cannot read the size of " + what);
   if (count == 0) return std::vector<std::string>{};  // h5py stores [] as any type
-  H5Id type(H5Aget_type(handle.get()), &H5Tclose);
-  if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING) {
+  H5Id type(h5_guarded<H5Aget_type>(handle.get()), &H5Tclose);
+  if (!type.valid() || h5_guarded<H5Tget_class>(type.get()) != H5T_STRING) {
     return error(where, what + " is not a string attribute");
   }
   auto strings = read_strings(type.get(), space.get(), count, [&](hid_t memory, void* buffer) {
-    return H5Aread(handle.get(), memory, buffer);
+    return h5_guarded<H5Aread>(handle.get(), memory, buffer);
   });
   if (!strings) return error(where, what + ": " + strings.status().message());
   return strings;
@@ -274,18 +278,18 @@ Expected<Tensor> Hdf5File::float_dataset(hid_t location, const std::string& path
   const std::string where = "dataset '" + path + "'";
   if (!exists(location, path)) return error("", where + " is missing");
   H5Quiet quiet;
-  H5Id dataset(H5Dopen2(location, path.c_str(), H5P_DEFAULT), &H5Dclose);
+  H5Id dataset(h5_guarded<H5Dopen2>(location, path.c_str(), H5P_DEFAULT), &H5Dclose);
   if (!dataset.valid()) return error("", "cannot open " + where + " (not a dataset?)");
-  H5Id type(H5Dget_type(dataset.get()), &H5Tclose);
-  const H5T_class_t type_class = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  H5Id type(h5_guarded<H5Dget_type>(dataset.get()), &H5Tclose);
+  const H5T_class_t type_class = type.valid() ? h5_guarded<H5Tget_class>(type.get()) : H5T_NO_CLASS;
   if (type_class != H5T_FLOAT && type_class != H5T_INTEGER) {
     return error("", where + " is not numeric");
   }
-  H5Id space(H5Dget_space(dataset.get()), &H5Sclose);
-  const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  H5Id space(h5_guarded<H5Dget_space>(dataset.get()), &H5Sclose);
+  const int rank = space.valid() ? h5_guarded<H5Sget_simple_extent_ndims>(space.get()) : -1;
   if (rank < 0 || rank > 32) return error("", "cannot read the shape of " + where);
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
-  if (rank > 0 && H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr) < 0) {
+  if (rank > 0 && h5_guarded<H5Sget_simple_extent_dims>(space.get(), dims.data(), nullptr) < 0) {
     return error("", "cannot read the shape of " + where);
   }
   Shape shape;
@@ -299,8 +303,8 @@ Expected<Tensor> Hdf5File::float_dataset(hid_t location, const std::string& path
     count *= static_cast<int64_t>(dim);
   }
   Tensor tensor(DType::kFloat32, shape);
-  if (count > 0 && H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                           tensor.raw_data()) < 0) {
+  if (count > 0 && h5_guarded<H5Dread>(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL,
+                                       H5P_DEFAULT, tensor.raw_data()) < 0) {
     return error("", "cannot read " + where + " (truncated or corrupt file?)");
   }
   return tensor;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "import/keras/hdf5_guard.h"
 #include "nnfi/status.h"
 #include "nnfi/tensor.h"
 
@@ -38,7 +39,7 @@ class H5Id {
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void reset() {
-    if (id_ >= 0 && close_ != nullptr) close_(id_);
+    if (id_ >= 0 && close_ != nullptr) h5_close_guarded(close_, id_);
     id_ = H5I_INVALID_HID;
   }
 

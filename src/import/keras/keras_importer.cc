@@ -382,11 +382,22 @@ Expected<std::shared_ptr<Graph>> import_keras(const std::filesystem::path& path)
   if (!std::filesystem::is_regular_file(path, error)) {
     return not_found(path.string() + ": no such Keras model file");
   }
+  // A crash inside libhdf5 comes back as a failed call (hdf5_guard.h); the
+  // file is corrupt then, whatever the importer made of the failure.
+  const int64_t faults = hdf5_faults();
+  auto corrupt = [&](const Status& status) {
+    return invalid_argument(path.string() +
+                            ": corrupt HDF5 file: the HDF5 library crashed reading it" +
+                            (status.is_ok() ? "" : " (" + status.message() + ")"));
+  };
   Expected<KerasSource> source = has_zip_signature(path) ? open_archive(path) : open_h5(path);
+  if (hdf5_faults() != faults) return corrupt(source.status());
   if (!source) return source.status();
   source->info.file = path.string();
   GraphBuilder builder(*source);
-  return builder.build();
+  Expected<std::shared_ptr<Graph>> graph = builder.build();
+  if (hdf5_faults() != faults) return corrupt(graph.status());
+  return graph;
 }
 
 }  // namespace nnfi
