@@ -16,6 +16,16 @@ std::vector<float> random_values(int64_t count, uint32_t seed, float scale) {
   return std::vector<float>(tensor.data<float>(), tensor.data<float>() + count);
 }
 
+// x.npy holding `x` and y.npy the labels (i * step + offset) % 5, in `dir`.
+void write_examples(const std::filesystem::path& dir, const Tensor& x, int64_t step,
+                    int64_t offset) {
+  const int64_t images = x.dim(0);
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < images; ++i) labels.push_back((i * step + offset) % 5);
+  ASSERT_TRUE(write_npy(dir / "x.npy", x).is_ok());
+  ASSERT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+}
+
 }  // namespace
 
 void write_branching_model(const std::filesystem::path& dir, int64_t images) {
@@ -52,11 +62,7 @@ void write_branching_model(const std::filesystem::path& dir, int64_t images) {
   builder.add_output("probs");
   std::ofstream(dir / "branching.onnx", std::ios::binary) << builder.bytes();
 
-  Tensor x = random_tensor({images, 2, 8, 8}, 7, 0.0f, 1.0f);
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < images; ++i) labels.push_back((i * 7 + 3) % 5);
-  ASSERT_TRUE(write_npy(dir / "x.npy", x).is_ok());
-  ASSERT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  write_examples(dir, random_tensor({images, 2, 8, 8}, 7, 0.0f, 1.0f), 7, 3);
 }
 
 void write_wide_model(const std::filesystem::path& dir, int64_t images) {
@@ -89,11 +95,7 @@ void write_wide_model(const std::filesystem::path& dir, int64_t images) {
   builder.add_output("probs");
   std::ofstream(dir / "wide.onnx", std::ios::binary) << builder.bytes();
 
-  Tensor x = random_tensor({images, 4, 16, 16}, 8, 0.0f, 1.0f);
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < images; ++i) labels.push_back((i * 3 + 1) % 5);
-  ASSERT_TRUE(write_npy(dir / "x.npy", x).is_ok());
-  ASSERT_TRUE(write_npy(dir / "y.npy", Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  write_examples(dir, random_tensor({images, 4, 16, 16}, 8, 0.0f, 1.0f), 3, 1);
 }
 
 std::string fashion_model_path() {
