@@ -50,8 +50,9 @@ class ConvHelpBoard {
     int64_t running = 0;  // chunks taken by helpers and not yet finished
     bool active = false;
   };
-  // Takes the next chunk of the posted job into `*job`/`*chunk`; false when
-  // none is left. `helper`: counted in Job::running until finish_chunk().
+  // Takes the next chunk of the posted job into `*chunk` (a helper also gets
+  // a copy of the job, and counts in Job::running until it has run the
+  // chunk); false when none is left.
   bool take_chunk(bool helper, Job* job, int64_t* chunk);
 
   std::mutex mutex_;
