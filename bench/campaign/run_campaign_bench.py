@@ -145,10 +145,10 @@ def main():
                     if window:
                         # Thread-seconds of the two phases of the cached engine.
                         phases = ("  window phase: %d trials, %.1f%% masked there, %d batched;"
-                                  " %.2f s windows, %.2f s batched tails" %
+                                  " %.2f s windows, %.2f s batched tails; %d conv chunks helped" %
                                   (window["trials"], 100.0 * window["masked"] / window["trials"],
                                    window["batched"], window["window_seconds"],
-                                   window["batched_seconds"]))
+                                   window["batched_seconds"], window.get("chunks_helped", 0)))
                     print("%-12s %s %-13s %9.1f faulty inferences/s  masked %5.1f%%  golden %.1f s"
                           "  faults %.1f s  read %.1f s  results %.1f s%s" %
                           (name, kind, engine, timing["faulty_inferences_per_second"],
