@@ -1,5 +1,6 @@
 #include "import/keras/hdf5_guard.h"
 
+#include <atomic>
 #include <csetjmp>
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +12,8 @@ namespace {
 // Where a fault on this thread jumps to; nullptr outside guarded calls.
 thread_local sigjmp_buf* t_jump = nullptr;
 thread_local int64_t t_faults = 0;
+// Whether any thread has had a fault (HDF5's state is then broken).
+std::atomic<bool> g_any_fault{false};
 
 struct sigaction g_previous_segv;
 struct sigaction g_previous_bus;
@@ -40,8 +43,11 @@ void install_handler() {
 // atexit hook, H5_term_library), and a file a fault left half-closed crashes
 // it there. So its hook is turned off before anything calls HDF5 (this runs
 // at static initialisation; HDF5 starts on its first call) and ours closes
-// the library under the guard.
+// the library, unless a fault broke it: then nothing is closed (the process
+// ends anyway), since H5close would wait for ever for the global lock if
+// another thread faulted holding it.
 void close_library_at_exit() {
+  if (g_any_fault.load()) return;
   run_hdf5_guarded([](void*) { H5close(); }, nullptr);
 }
 
@@ -59,7 +65,10 @@ bool run_hdf5_guarded(void (*call)(void*), void* context) {
   sigjmp_buf jump;
   // The signal mask is saved and restored, so SIGSEGV, blocked while its
   // handler runs, is unblocked again after the jump.
-  if (sigsetjmp(jump, 1) != 0) return false;  // the handler cleared t_jump
+  if (sigsetjmp(jump, 1) != 0) {  // the handler cleared t_jump
+    g_any_fault.store(true);
+    return false;
+  }
   // HDF5 calls nothing of ours back, so guarded calls never nest.
   t_jump = &jump;
   call(context);

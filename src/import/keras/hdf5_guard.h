@@ -14,8 +14,9 @@
 // skipped). The library is left as the crash left it: the faulted call's
 // cache entries stay locked in that file, and HDF5's global lock (the
 // thread-safe build Debian ships) stays with the faulting thread, so HDF5
-// calls from other threads would wait for ever. nnfi reads model files on
-// one thread; a fault ends that model's import with an error.
+// calls from other threads would wait for ever (the library is not closed
+// at exit after a fault, for that reason). nnfi reads model files on one
+// thread; a fault ends that model's import with an error.
 #pragma once
 
 #include <hdf5.h>
