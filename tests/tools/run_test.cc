@@ -115,6 +115,21 @@ TEST_F(RunCli, KilledRunResumesToTheSameSummary) {
   EXPECT_TRUE(b["complete"].get<bool>());
 }
 
+// The summary table's group column fits the layer names: it once cut them
+// at 28 characters (fits at 24), and "features.1/Relu" and "features.10/
+// MaxPool" then printed alike.
+TEST_F(RunCli, SummaryPrintsWholeLayerNames) {
+  const std::string campaign = write_file("campaign.yaml", fashion_campaign(32)).string();
+  const CliResult run = nnfi({"run", campaign, "--out", path("out").string(), "-q"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  for (const char* line :
+       {"  /net/features/features.10/MaxPool ", "  /net/features/features.1/Relu ",
+        "  fit /net/features/features.10/MaxPool ",
+        "  fit /net/classifier/classifier.0/Flatten "}) {
+    EXPECT_NE(run.out.find(line), std::string::npos) << line << "\n" << run.out;
+  }
+}
+
 TEST_F(RunCli, RunsAndReplaysAFault) {
   const std::string campaign = write_file("campaign.yaml", fashion_campaign(32)).string();
   const CliResult run = nnfi({"run", campaign, "--out", path("out").string(), "-q"});

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "campaign/injecttf_config.h"
 #include "common.h"
@@ -33,6 +34,22 @@ std::filesystem::path default_out_dir(const std::string& campaign) {
   return std::filesystem::path(std::filesystem::path(campaign).stem().string() + "-results");
 }
 
+// A group name in at most `width` characters. Layer names differ at their
+// end ("features.1/Relu", "features.10/MaxPool"), so a long one keeps its end.
+std::string shorten(const std::string& name, size_t width) {
+  if (name.size() <= width) return name;
+  return "..." + name.substr(name.size() - (width - 3));
+}
+
+// The group column: as wide as the longest name, 12 to 48 characters.
+size_t group_width(const nlohmann::json& experiment) {
+  size_t width = 12;
+  for (const auto& setting : experiment["settings"]) {
+    width = std::max(width, setting["group"].get<std::string>().size());
+  }
+  return std::min<size_t>(width, 48);
+}
+
 void print_summary(const std::filesystem::path& out_dir) {
   std::ifstream file(out_dir / "summary.json");
   nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
@@ -44,23 +61,26 @@ void print_summary(const std::filesystem::path& out_dir) {
   for (const auto& experiment : summary["experiments"]) {
     std::printf("\nexperiment %s (metric: %s)\n", experiment["name"].get<std::string>().c_str(),
                 experiment["metric"].get<std::string>().c_str());
-    std::printf("  %-28s %8s %9s %8s %8s %8s %7s %7s\n", "group", "p", "accuracy", "std", "min",
-                "max", "masked", "sdc");
+    const int width = static_cast<int>(group_width(experiment));
+    std::printf("  %-*s %8s %9s %8s %8s %8s %7s %7s\n", width, "group", "p", "accuracy", "std",
+                "min", "max", "masked", "sdc");
     for (const auto& setting : experiment["settings"]) {
       const auto& accuracy = setting["accuracy"];
       const auto& outcomes = setting["outcomes"];
       const double faulted = std::max<double>(1.0, setting["faulted_inferences"].get<double>());
-      std::printf("  %-28.28s %8.4g %8.2f%% %7.2f%% %7.2f%% %7.2f%% %6.1f%% %6.1f%%\n",
-                  setting["group"].get<std::string>().c_str(), setting["probability"].get<double>(),
-                  100 * accuracy["mean"].get<double>(), 100 * accuracy["std"].get<double>(),
-                  100 * accuracy["min"].get<double>(), 100 * accuracy["max"].get<double>(),
+      std::printf("  %-*s %8.4g %8.2f%% %7.2f%% %7.2f%% %7.2f%% %6.1f%% %6.1f%%\n", width,
+                  shorten(setting["group"].get<std::string>(), width).c_str(),
+                  setting["probability"].get<double>(), 100 * accuracy["mean"].get<double>(),
+                  100 * accuracy["std"].get<double>(), 100 * accuracy["min"].get<double>(),
+                  100 * accuracy["max"].get<double>(),
                   100 * outcomes["masked"].get<double>() / faulted,
                   100 * outcomes["sdc"].get<double>() / faulted);
     }
     for (const auto& fit : experiment["fits"]) {
-      std::printf("  fit %-24.24s slope %.4f  intercept %.4f  R^2 %.3f\n",
-                  fit["group"].get<std::string>().c_str(), fit["slope"].get<double>(),
-                  fit["intercept"].get<double>(), fit["r2"].get<double>());
+      std::printf("  fit %-*s slope %.4f  intercept %.4f  R^2 %.3f\n", width,
+                  shorten(fit["group"].get<std::string>(), width).c_str(),
+                  fit["slope"].get<double>(), fit["intercept"].get<double>(),
+                  fit["r2"].get<double>());
     }
   }
   if (!summary["complete"].get<bool>()) {
