@@ -143,12 +143,20 @@ def main():
                     window = timing.get("window_phase")
                     phases = ""
                     if window:
-                        # Thread-seconds of the two phases of the cached engine.
+                        # Seconds of the two phases of the cached engine: wall seconds where
+                        # one batch at a time uses every thread, thread-seconds where batches
+                        # run side by side (batch_workers > 1).
+                        thread_seconds = window["window_seconds"] * (
+                            timing["threads"] if timing.get("batch_workers", 1) == 1 else 1)
                         phases = ("  window phase: %d trials, %.1f%% masked there, %d batched;"
-                                  " %.2f s windows, %.2f s batched tails; %d conv chunks helped" %
+                                  " %.2f s windows, %.2f s batched tails; %d conv chunks helped;"
+                                  " window convs %.2f G multiply-adds, %.1f G/s a thread" %
                                   (window["trials"], 100.0 * window["masked"] / window["trials"],
                                    window["batched"], window["window_seconds"],
-                                   window["batched_seconds"], window.get("chunks_helped", 0)))
+                                   window["batched_seconds"], window.get("chunks_helped", 0),
+                                   window.get("multiply_adds", 0) * 1e-9,
+                                   window.get("multiply_adds", 0) * 1e-9 / thread_seconds
+                                   if thread_seconds > 0 else 0.0))
                     print("%-12s %s %-13s %9.1f faulty inferences/s  masked %5.1f%%  golden %.1f s"
                           "  faults %.1f s  read %.1f s  results %.1f s%s" %
                           (name, kind, engine, timing["faulty_inferences_per_second"],

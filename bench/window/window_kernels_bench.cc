@@ -137,6 +137,34 @@ double median_ms(int reps, const F& f) {
 
 }  // namespace
 
+// This core's fused multiply-add throughput, in float multiply-adds per
+// second: 24 independent accumulators (enough to hide the latency) and the
+// instruction form the window kernels use. The ceiling every window conv
+// figure below is measured against.
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) double fma_peak_avx512() {
+  constexpr long kIterations = 20000000;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < kIterations; ++i) {
+#define NNFI_FMA(r) "vfmadd231ps %%zmm30, %%zmm31, %%zmm" #r "\n"
+    __asm__ volatile(NNFI_FMA(0) NNFI_FMA(1) NNFI_FMA(2) NNFI_FMA(3) NNFI_FMA(4) NNFI_FMA(5)
+                         NNFI_FMA(6) NNFI_FMA(7) NNFI_FMA(8) NNFI_FMA(9) NNFI_FMA(10) NNFI_FMA(11)
+                             NNFI_FMA(12) NNFI_FMA(13) NNFI_FMA(14) NNFI_FMA(15) NNFI_FMA(16)
+                                 NNFI_FMA(17) NNFI_FMA(18) NNFI_FMA(19) NNFI_FMA(20)
+                                     NNFI_FMA(21) NNFI_FMA(22) NNFI_FMA(23)
+                     :
+                     :
+                     : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+                       "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",
+                       "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23");
+#undef NNFI_FMA
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(kIterations) * 24 * 16 / seconds;
+}
+#endif
+
 int main(int argc, char** argv) {
   int reps = 9;
   bool portable = false;
@@ -158,6 +186,11 @@ int main(int argc, char** argv) {
       {"gtsrb 15x15x32->64 3x3", 15, 15, 32, 64, 3, false},
   };
   const int64_t batch = 2;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (window::window_kernels_use_avx512()) {
+    std::printf("FMA peak, one thread: %.1f G float multiply-adds/s\n", fma_peak_avx512() * 1e-9);
+  }
+#endif
   std::printf("batch %lld, median of %d runs, ms per batch; AVX-512 path: %s\n",
               static_cast<long long>(batch), reps,
               window::window_kernels_use_avx512() ? "yes" : "no");
@@ -248,10 +281,13 @@ int main(int argc, char** argv) {
       }
       std::vector<float> y(static_cast<size_t>(out.area() * l.out_channels));
       const double t = median_ms(reps * 5, [&] { conv.run(x_in.data(), in, out, y.data()); });
-      std::printf("  %2lldx%-2lld output window: %.3f ms (%.1f us per pixel; full image %.1f)\n",
-                  static_cast<long long>(size), static_cast<long long>(size), t,
-                  1000.0 * t / static_cast<double>(out.area()),
-                  1000.0 * t_full / static_cast<double>(all.area()));
+      std::printf(
+          "  %2lldx%-2lld output window: %.3f ms (%.1f us per pixel; full image %.1f), %.1f G "
+          "multiply-adds/s\n",
+          static_cast<long long>(size), static_cast<long long>(size), t,
+          1000.0 * t / static_cast<double>(out.area()),
+          1000.0 * t_full / static_cast<double>(all.area()),
+          static_cast<double>(conv.multiply_adds(out)) / t * 1e-6);
     }
     // The same windows with the weights cold: eight layers' weights (75 MB,
     // more than the L3) used in turn, as a trial walking conv4_1..conv5_3 does.

@@ -359,6 +359,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     window.batched_trials += engine->counters().batched_trials;
     window.tail_runs += engine->counters().tail_runs;
     window.chunks_helped += engine->counters().chunks_helped;
+    window.window_multiply_adds += engine->counters().window_multiply_adds;
     window.window_seconds += engine->counters().window_seconds;
     window.batched_seconds += engine->counters().batched_seconds;
   }
@@ -369,7 +370,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         {"trials", window.window_trials},          {"masked", window.window_masked},
         {"batched", window.batched_trials},        {"tail_runs", window.tail_runs},
         {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds},
-        {"chunks_helped", window.chunks_helped}};
+        {"chunks_helped", window.chunks_helped},
+        {"multiply_adds", window.window_multiply_adds}};
   }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));

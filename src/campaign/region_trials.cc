@@ -160,6 +160,7 @@ Status RegionWorker::run_node(NodeId id, NodeId fuse) {
                        patch_in_.data());
   switch (region.op) {
     case RegionOp::kConv:
+      multiply_adds_ += region.conv->multiply_adds(reach);
       if (help_ != nullptr) {
         help_->run(*region.conv, patch_in_.data(), read, reach, patch_out_.data());
       } else {

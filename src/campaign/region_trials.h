@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "campaign/region_model.h"
@@ -51,6 +52,9 @@ class RegionWorker {
   // Convs from now on run through `board` (shared with idle threads), or
   // alone with nullptr.
   void share_convs(ConvHelpBoard* board) { help_ = board; }
+  // The fused multiply-adds of the convs this worker ran (or had helped)
+  // since the last call.
+  int64_t take_multiply_adds() { return std::exchange(multiply_adds_, 0); }
 
  private:
   enum class Damage : uint8_t { kNone, kWindow, kWhole };
@@ -78,6 +82,7 @@ class RegionWorker {
   const GoldenBatch* golden_ = nullptr;
   ConvHelpBoard* help_ = nullptr;
   int64_t row_ = 0;
+  int64_t multiply_adds_ = 0;
   std::vector<ValueState> states_;
   std::vector<ValueId> touched_;  // values with damage != kNone this trial
   std::vector<std::vector<float>> images_;

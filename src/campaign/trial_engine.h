@@ -177,6 +177,7 @@ class TrialEngine {
     int64_t batched_trials = 0;  // ... and went on batched
     int64_t tail_runs = 0;       // batched tail executions (pooled ones hold many units)
     int64_t chunks_helped = 0;   // conv chunks run by threads out of trials (region_help.h)
+    int64_t window_multiply_adds = 0;  // done by the window phase's convs
     double window_seconds = 0, batched_seconds = 0;
   };
   const Counters& counters() const { return counters_; }

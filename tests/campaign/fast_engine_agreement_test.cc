@@ -218,6 +218,14 @@ TEST_F(FastEngineAgreement, WideConvsSharedByIdleThreads) {
   EXPECT_GT(window.value("masked", 0), 0) << window.dump();
   EXPECT_GT(window.value("batched", 0), 0) << window.dump();
   RecordProperty("chunks_helped", std::to_string(window.value("chunks_helped", 0)));
+  // The work counted is the work the faults caused: each windowed conv once,
+  // whichever thread ran its chunks.
+  RunOptions one_thread;
+  one_thread.threads = 1;
+  const nlohmann::json alone = run(spec, "fast1", one_thread);
+  EXPECT_GT(window.value("multiply_adds", int64_t{0}), 0) << window.dump();
+  EXPECT_EQ(window.value("multiply_adds", int64_t{0}),
+            alone["timing"]["window_phase"].value("multiply_adds", int64_t{-1}));
 }
 
 TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {

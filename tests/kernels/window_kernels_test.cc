@@ -204,6 +204,52 @@ TEST(WindowKernelsTest, InputAndOutputWindowsAreTheTightBoundsOfWhatIsRead) {
   }
 }
 
+TEST(WindowKernelsTest, MultiplyAddsCountTheTapsInsideTheInput) {
+  // 4x4, 3x3 taps, pads 1: border pixels have 2 valid taps an axis, inner 3.
+  ConvGeometry g;
+  g.in_channels = 6;
+  g.out_channels = 4;
+  g.rows = kernels::WindowAxis{4, 3, 1, 1, 1, 1, 4};
+  g.cols = g.rows;
+  const std::vector<float> w(4 * 6 * 9, 0.5f);
+  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{0, 4, 0, 4}),
+            10 * 10 * 4 * 6);
+  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{1, 3, 1, 3}), 6 * 6 * 4 * 6);
+  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{}), 0);
+  g.group = 2;  // each output channel reads 3 input channels
+  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{0, 4, 0, 1}), 10 * 2 * 4 * 3);
+
+  // Any geometry: what a brute-force walk over pixels and taps counts.
+  std::mt19937 engine(7011);
+  for (int trial = 0; trial < 200; ++trial) {
+    ConvGeometry r;
+    r.in_channels = 2;
+    r.out_channels = 3;
+    r.rows = random_axis(engine);
+    r.cols = random_axis(engine);
+    const std::vector<float> weights(
+        static_cast<size_t>(3 * 2 * r.rows.kernel * r.cols.kernel), 1.0f);
+    const WindowConv conv(r, weights.data(), nullptr);
+    const int64_t r0 = testing::pick(engine, 0, r.rows.output - 1);
+    const int64_t r1 = testing::pick(engine, r0 + 1, r.rows.output);
+    const int64_t c0 = testing::pick(engine, 0, r.cols.output - 1);
+    const int64_t c1 = testing::pick(engine, c0 + 1, r.cols.output);
+    int64_t taps = 0;
+    for (int64_t oh = r0; oh < r1; ++oh) {
+      for (int64_t ow = c0; ow < c1; ++ow) {
+        for (int64_t kh = 0; kh < r.rows.kernel; ++kh) {
+          for (int64_t kw = 0; kw < r.cols.kernel; ++kw) {
+            const int64_t ih = r.rows.window_start(oh) + kh * r.rows.dilation;
+            const int64_t iw = r.cols.window_start(ow) + kw * r.cols.dilation;
+            taps += ih >= 0 && ih < r.rows.input && iw >= 0 && iw < r.cols.input;
+          }
+        }
+      }
+    }
+    EXPECT_EQ(conv.multiply_adds(Window{r0, r1, c0, c1}), taps * 3 * 2) << "trial " << trial;
+  }
+}
+
 TEST(WindowKernelsTest, WindowUnionAndEmptyWindows) {
   const Window a{1, 3, 2, 5};
   const Window b{0, 2, 4, 8};

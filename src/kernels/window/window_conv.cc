@@ -299,6 +299,25 @@ int64_t WindowConv::chunks() const {
   return (p.out_per_group + chunk - 1) / chunk;
 }
 
+int64_t WindowConv::multiply_adds(const Window& out) const {
+  if (out.empty()) return 0;
+  // Taps separate into rows and columns: the pixels' tap counts are the
+  // products of a row's and a column's.
+  auto taps = [](const WindowAxis& axis, int64_t begin, int64_t end) {
+    int64_t sum = 0;
+    for (int64_t o = begin; o < end; ++o) {
+      int64_t lo = 0;
+      int64_t hi = 0;
+      internal::tap_range(axis, o, &lo, &hi);
+      sum += hi - lo;
+    }
+    return sum;
+  };
+  return taps(geometry_.rows, out.row_begin, out.row_end) *
+         taps(geometry_.cols, out.col_begin, out.col_end) * geometry_.out_channels *
+         (geometry_.in_channels / geometry_.group);
+}
+
 void WindowConv::run_chunks(const float* input, const Window& in, const Window& out, float* output,
                             int64_t chunk_begin, int64_t chunk_end) const {
   if (out.empty() || chunk_begin >= chunk_end) return;

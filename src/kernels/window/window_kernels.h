@@ -81,6 +81,10 @@ class WindowConv {
   // disjoint chunks read disjoint weights: a dense layer's weights then
   // stream from memory once, not once per thread.
   int64_t chunks() const;
+  // The fused multiply-adds one run over output window `out` performs (taps
+  // in the padding are skipped, so border pixels count fewer): the work a
+  // windowed recompute costs, for the campaign's counters.
+  int64_t multiply_adds(const Window& out) const;
   void run_chunks(const float* input, const Window& in, const Window& out, float* output,
                   int64_t chunk_begin, int64_t chunk_end) const;
 
