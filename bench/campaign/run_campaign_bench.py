@@ -144,10 +144,9 @@ def main():
                     phases = ""
                     if window:
                         # Seconds of the two phases of the cached engine: wall seconds where
-                        # one batch at a time uses every thread, thread-seconds where batches
-                        # run side by side (batch_workers > 1).
-                        thread_seconds = window["window_seconds"] * (
-                            timing["threads"] if timing.get("batch_workers", 1) == 1 else 1)
+                        # one unit's trials share the threads, summed over units where they
+                        # run side by side; window_thread_seconds counts every thread.
+                        thread_seconds = window.get("window_thread_seconds", 0.0)
                         phases = ("  window phase: %d trials, %.1f%% masked there, %d batched;"
                                   " %.2f s windows, %.2f s batched tails; %d conv chunks helped;"
                                   " window convs %.2f G multiply-adds, %.1f G/s a thread" %

@@ -361,6 +361,7 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
     window.chunks_helped += engine->counters().chunks_helped;
     window.window_multiply_adds += engine->counters().window_multiply_adds;
     window.window_seconds += engine->counters().window_seconds;
+    window.window_thread_seconds += engine->counters().window_thread_seconds;
     window.batched_seconds += engine->counters().batched_seconds;
   }
   if (window.window_trials > 0) {
@@ -371,7 +372,8 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
         {"batched", window.batched_trials},        {"tail_runs", window.tail_runs},
         {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds},
         {"chunks_helped", window.chunks_helped},
-        {"multiply_adds", window.window_multiply_adds}};
+        {"multiply_adds", window.window_multiply_adds},
+        {"window_thread_seconds", window.window_thread_seconds}};
   }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));

@@ -179,6 +179,7 @@ class TrialEngine {
     int64_t chunks_helped = 0;   // conv chunks run by threads out of trials (region_help.h)
     int64_t window_multiply_adds = 0;  // done by the window phase's convs
     double window_seconds = 0, batched_seconds = 0;
+    double window_thread_seconds = 0;  // window_seconds times the threads sharing them
   };
   const Counters& counters() const { return counters_; }
 

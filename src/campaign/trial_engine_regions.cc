@@ -122,7 +122,9 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
   for (const auto& worker : workers_) counters_.window_multiply_adds += worker->take_multiply_adds();
   for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
   const auto batched_start = std::chrono::steady_clock::now();
-  counters_.window_seconds += std::chrono::duration<double>(batched_start - window_start).count();
+  const double window_seconds = std::chrono::duration<double>(batched_start - window_start).count();
+  counters_.window_seconds += window_seconds;
+  counters_.window_thread_seconds += window_seconds * threads;
   counters_.window_trials += count;
 
   // Masked trials are done; the others continue batched, grouped by where
