@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/window/window_internal.h"
@@ -271,15 +272,40 @@ void run_conv_portable(const ConvArgs& a) {
 WindowConv::WindowConv(const ConvGeometry& geometry, const float* weights, const float* bias)
     : geometry_(geometry) {
   const internal::PackedLayout p = internal::PackedLayout::of(geometry);
-  packed_.assign(static_cast<size_t>(p.total_floats(geometry.group)), 0.0f);
-  for (int64_t o = 0; o < geometry.out_channels; ++o) {
-    const int64_t grp = o / p.out_per_group;
-    const int64_t o_local = o % p.out_per_group;
-    for (int64_t c = 0; c < p.in_per_group; ++c) {
-      for (int64_t tap = 0; tap < p.taps; ++tap) {
-        const float value = weights[(o * p.in_per_group + c) * p.taps + tap];
-        packed_[static_cast<size_t>(p.index(grp, o_local, c, tap))] = value;
+  const auto total = static_cast<size_t>(p.total_floats(geometry.group));
+  packed_ = std::make_unique_for_overwrite<float[]>(total);
+  // Writes output channels [begin, end) (and nothing else).
+  auto pack = [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o) {
+      const int64_t grp = o / p.out_per_group;
+      const int64_t o_local = o % p.out_per_group;
+      for (int64_t c = 0; c < p.in_per_group; ++c) {
+        for (int64_t tap = 0; tap < p.taps; ++tap) {
+          packed_[static_cast<size_t>(p.index(grp, o_local, c, tap))] =
+              weights[(o * p.in_per_group + c) * p.taps + tap];
+        }
       }
+    }
+  };
+  if (p.depthwise) {
+    std::fill(packed_.get(), packed_.get() + total, 0.0f);  // lanes past the channels
+    pack(0, geometry.out_channels);
+  } else {
+    // Chunk by chunk, each zeroed (its lanes past the group's channels stay
+    // zero) and filled by one thread. Large layers' first touch of hundreds
+    // of MB is most of a big model's setup (VGG16: 528 MB), and it splits
+    // over the threads.
+    const int64_t chunk = internal::kChunkVectors * internal::kLanes;
+    const int64_t chunks_per_group = (p.out_per_group + chunk - 1) / chunk;
+    const int64_t chunks = geometry.group * chunks_per_group;
+#pragma omp parallel for schedule(dynamic, 1) if (total >= (size_t{1} << 20))
+    for (int64_t k = 0; k < chunks; ++k) {
+      const int64_t grp = k / chunks_per_group;
+      const int64_t first = (k % chunks_per_group) * chunk;
+      float* begin = packed_.get() + p.chunk_offset(grp, first / chunk);
+      std::fill(begin, begin + p.taps * p.in_per_group * p.chunk_width(first / chunk), 0.0f);
+      const int64_t o0 = grp * p.out_per_group + first;
+      pack(o0, o0 + std::min(chunk, p.out_per_group - first));
     }
   }
   has_bias_ = bias != nullptr;
@@ -323,7 +349,7 @@ void WindowConv::run_chunks(const float* input, const Window& in, const Window& 
   if (out.empty() || chunk_begin >= chunk_end) return;
   const internal::PackedLayout p = internal::PackedLayout::of(geometry_);
   internal::ConvArgs args{
-      &geometry_, &p, packed_.data(), has_bias_ ? bias_.data() : nullptr, input, in, out, output};
+      &geometry_, &p, packed_.get(), has_bias_ ? bias_.data() : nullptr, input, in, out, output};
   if (!p.depthwise) {
     args.chunk_begin = chunk_begin;
     args.chunk_end = chunk_end;

@@ -90,7 +90,7 @@ class WindowConv {
 
  private:
   ConvGeometry geometry_;
-  std::vector<float> packed_;  // layout private to the implementation
+  std::unique_ptr<float[]> packed_;  // layout private to the implementation
   std::vector<float> bias_;
   bool has_bias_ = false;
 };
