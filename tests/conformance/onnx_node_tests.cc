@@ -81,9 +81,9 @@ const Scan& scan() {
 }
 
 Expected<Tensor> read_tensor_pb(const fs::path& path) {
-  NNFI_ASSIGN_OR_RETURN(std::string bytes, onnx_import::read_file_bytes(path));
+  NNFI_ASSIGN_OR_RETURN(onnx_import::FileBytes bytes, onnx_import::read_file_bytes(path));
   onnx::TensorProto proto;
-  if (!proto.ParseFromString(bytes)) {
+  if (!proto.ParseFromArray(bytes.data.get(), static_cast<int>(bytes.size))) {
     return invalid_argument(path.string() + ": not a TensorProto");
   }
   Expected<Tensor> tensor = onnx_import::tensor_from_onnx(proto);
@@ -153,9 +153,9 @@ Expected<std::shared_ptr<Graph>> import_case(const fs::path& model, bool bind,
     for (size_t i = 0; i < inputs.size(); ++i) fed.push_back(i);
     return import_onnx(model);
   }
-  NNFI_ASSIGN_OR_RETURN(std::string bytes, onnx_import::read_file_bytes(model));
+  NNFI_ASSIGN_OR_RETURN(onnx_import::FileBytes bytes, onnx_import::read_file_bytes(model));
   onnx::ModelProto proto;
-  NNFI_RETURN_IF_ERROR(onnx_import::parse_model(bytes, &proto));
+  NNFI_RETURN_IF_ERROR(onnx_import::parse_model(bytes.view(), &proto));
   NNFI_ASSIGN_OR_RETURN(std::shared_ptr<Graph> graph, onnx_import::build_graph(proto));
   if (inputs.size() != graph->inputs.size()) {
     return invalid_argument(std::to_string(inputs.size()) + " input files for " +

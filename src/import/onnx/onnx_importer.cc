@@ -5,6 +5,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -123,7 +124,7 @@ struct DroppedOutput {
 
 }  // namespace
 
-Expected<std::string> read_file_bytes(const std::filesystem::path& path) {
+Expected<FileBytes> read_file_bytes(const std::filesystem::path& path) {
   std::error_code error;
   if (!std::filesystem::exists(path, error)) return not_found("no such file");
   if (std::filesystem::is_directory(path, error)) {
@@ -135,12 +136,14 @@ Expected<std::string> read_file_bytes(const std::filesystem::path& path) {
   const std::streamoff size = in.tellg();
   if (size < 0) return io_error("cannot determine its size");
   in.seekg(0, std::ios::beg);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (size > 0 && !in.read(bytes.data(), size)) return io_error("read failed");
+  FileBytes bytes;
+  bytes.size = static_cast<size_t>(size);
+  bytes.data = std::make_unique_for_overwrite<char[]>(std::max<size_t>(1, bytes.size));
+  if (size > 0 && !in.read(bytes.data.get(), size)) return io_error("read failed");
   return bytes;
 }
 
-Status parse_model(const std::string& bytes, onnx::ModelProto* model) {
+Status parse_model(std::string_view bytes, onnx::ModelProto* model) {
   if (bytes.empty()) return invalid_argument("not an ONNX model: the file is empty");
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return unsupported(
@@ -168,10 +171,10 @@ bool looks_like_onnx(const std::filesystem::path& path) {
     char first = 0;
     if (!in || !in.get(first) || static_cast<unsigned char>(first) != kIrVersionTag) return false;
   }
-  Expected<std::string> bytes = read_file_bytes(path);
+  Expected<FileBytes> bytes = read_file_bytes(path);
   if (!bytes) return false;
   onnx::ModelProto model;
-  return parse_model(*bytes, &model).is_ok();
+  return parse_model(bytes->view(), &model).is_ok();
 }
 
 Expected<std::shared_ptr<Graph>> build_graph(const onnx::ModelProto& model) {
@@ -323,12 +326,12 @@ namespace nnfi {
 
 Expected<std::shared_ptr<Graph>> import_onnx(const std::filesystem::path& path) {
   const std::string file = path.string();
-  Expected<std::string> bytes = onnx_import::read_file_bytes(path);
+  Expected<onnx_import::FileBytes> bytes = onnx_import::read_file_bytes(path);
   if (!bytes) return bytes.status().with_context(file);
   onnx::ModelProto model;
-  Status status = onnx_import::parse_model(*bytes, &model);
+  Status status = onnx_import::parse_model(bytes->view(), &model);
   if (!status.is_ok()) return status.with_context(file);
-  bytes = std::string();  // the parsed model holds its own copy
+  bytes->data.reset();  // the parsed model holds its own copy
   Expected<std::shared_ptr<Graph>> graph = onnx_import::build_graph(model);
   if (!graph) return graph.status().with_context(file);
   status = (*graph)->finalize();
