@@ -148,9 +148,24 @@ RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_
     return shape.size() == 4 && shape[0] == 1 &&
            plan.value_dtype(node.outputs[0]) == DType::kFloat32;
   };
+  // Values computed from constants alone, at every run (not folded: they
+  // are fault sites, as in InjectTF): the same for every image. A trial that
+  // injects into one stops there (its layout is unknown), so wherever a
+  // trial runs window by window they hold their golden values.
+  std::vector<char> from_constants(graph.values.size(), 0);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    bool all = !node.inputs.empty();
+    for (ValueId input : node.inputs) {
+      if (input == kNoValue) continue;
+      all = all && (plan.constant_value(input) != nullptr || from_constants[input]);
+    }
+    for (ValueId output : node.outputs) from_constants[output] = all ? 1 : 0;
+  }
+  for (ValueId input : graph.inputs) from_constants[input] = 0;
   auto windowed = [&](const Node& node, size_t i) {
     const ValueId input = node.inputs[i];
-    return input != kNoValue && plan.constant_value(input) == nullptr;
+    return input != kNoValue && plan.constant_value(input) == nullptr && !from_constants[input];
   };
   for (bool changed = true; changed;) {
     changed = false;

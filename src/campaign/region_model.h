@@ -40,7 +40,10 @@ struct RegionNode {
   kernels::window::PoolGeometry pool;
   kernels::WindowAxis rows, cols;  // conv/pool geometry on the two spatial axes
   // Pointwise: per input, true where it is an activation of the output's
-  // shape (cut to the window), false for a constant passed whole.
+  // shape (cut to the window), false for a value passed whole: a constant,
+  // or a value computed from constants only (TF1's unfused batch norm
+  // computes gamma * rsqrt(variance + eps) at every run), which a trial
+  // reads from the golden run.
   std::vector<char> windowed_input;
   // Conv / pool: the pointwise node that alone reads the output and needs
   // nothing of its layout (one windowed input, other inputs single-element

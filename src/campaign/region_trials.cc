@@ -94,7 +94,9 @@ Status RegionWorker::run_pointwise(const Node& node, const RegionNode& region,
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     if (node.inputs[i] == kNoValue) continue;
     if (!region.windowed_input[i]) {
+      // A constant, or a value computed from constants (region_model.h).
       inputs[i] = plan.constant_value(node.inputs[i]);
+      if (inputs[i] == nullptr) inputs[i] = &golden_->executor->value(node.inputs[i]);
       continue;
     }
     views[i] = Tensor::view(DType::kFloat32, shape, windowed[i]);

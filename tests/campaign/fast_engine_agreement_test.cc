@@ -13,6 +13,9 @@
 #include <string>
 
 #include "campaign/campaign_test_support.h"
+#include "campaign/region_model.h"
+#include "nnfi/model.h"
+#include "nnfi/runtime.h"
 #include "nnfi/data.h"
 #include "support/test_support.h"
 #include "tf/tf_test_builder.h"
@@ -21,6 +24,8 @@ namespace nnfi::testing {
 namespace {
 
 namespace tf = ::nnfi::tf;
+using campaign::RegionModel;
+using campaign::RegionOp;
 using tf_files::add_const;
 using tf_files::add_ints;
 using tf_files::add_node;
@@ -154,8 +159,11 @@ TEST_F(FastEngineAgreement, FaultsAtAConvOrItsReluWithFaultsUpstream) {
 
 // x [N, 10, 10, 3] -> Conv2D 3x3 SAME -> BiasAdd -> Relu6 -> depthwise 3x3
 // VALID -> x * scale + shift (an unfused batch norm) -> Relu -> MaxPool 2x2
-// -> Reshape -> MatMul -> BiasAdd -> Softmax.
-void write_tf_graph(const std::filesystem::path& file) {
+// -> Reshape -> MatMul -> BiasAdd -> Softmax. With `runtime_batch_norm`,
+// scale and shift are computed at every run from constants, as in TF1's
+// MobileNet: scale = gamma * rsqrt(variance + eps), shift = beta - mean *
+// scale (fault sites of their own).
+void write_tf_graph(const std::filesystem::path& file, bool runtime_batch_norm = false) {
   tf::GraphDef graph;
   add_placeholder(graph, "x", {-1, 10, 10, 3});
   add_const(graph, "w1", random_tensor({3, 3, 3, 6}, 21, -0.5f, 0.5f));
@@ -170,10 +178,25 @@ void write_tf_graph(const std::filesystem::path& file) {
       add_node(graph, "dw/depthwise", "DepthwiseConv2dNative", {"conv1/Relu6", "dw"});
   set_ints(depthwise, "strides", {1, 1, 1, 1});
   set_string(depthwise, "padding", "VALID");
-  add_const(graph, "scale", random_tensor({6}, 24, 0.5f, 1.5f));
-  add_const(graph, "shift", random_tensor({6}, 25, -0.2f, 0.2f));
-  add_node(graph, "bn/mul", "Mul", {"dw/depthwise", "scale"});
-  add_node(graph, "bn/add", "Add", {"bn/mul", "shift"});
+  if (runtime_batch_norm) {
+    add_const(graph, "bn/variance", random_tensor({6}, 24, 0.5f, 2.0f));
+    add_const(graph, "bn/eps", random_tensor({1}, 29, 0.001f, 0.001f));
+    add_const(graph, "bn/gamma", random_tensor({6}, 30, 0.5f, 1.5f));
+    add_const(graph, "bn/mean", random_tensor({6}, 31, -0.2f, 0.2f));
+    add_const(graph, "bn/beta", random_tensor({6}, 32, -0.2f, 0.2f));
+    add_node(graph, "bn/batchnorm/add", "Add", {"bn/variance", "bn/eps"});
+    add_node(graph, "bn/batchnorm/Rsqrt", "Rsqrt", {"bn/batchnorm/add"});
+    add_node(graph, "bn/batchnorm/mul", "Mul", {"bn/batchnorm/Rsqrt", "bn/gamma"});
+    add_node(graph, "bn/batchnorm/mul_2", "Mul", {"bn/mean", "bn/batchnorm/mul"});
+    add_node(graph, "bn/batchnorm/sub", "Sub", {"bn/beta", "bn/batchnorm/mul_2"});
+    add_node(graph, "bn/mul", "Mul", {"dw/depthwise", "bn/batchnorm/mul"});
+    add_node(graph, "bn/add", "Add", {"bn/mul", "bn/batchnorm/sub"});
+  } else {
+    add_const(graph, "scale", random_tensor({6}, 24, 0.5f, 1.5f));
+    add_const(graph, "shift", random_tensor({6}, 25, -0.2f, 0.2f));
+    add_node(graph, "bn/mul", "Mul", {"dw/depthwise", "scale"});
+    add_node(graph, "bn/add", "Add", {"bn/mul", "shift"});
+  }
   add_node(graph, "bn/Relu", "Relu", {"bn/add"});
   tf::NodeDef* pool = add_node(graph, "pool/MaxPool", "MaxPool", {"bn/Relu"});
   set_ints(pool, "ksize", {1, 2, 2, 1});
@@ -240,6 +263,45 @@ TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
                        path("y.npy").string() + "\"}\nseed: 12\nbatch: 16\n" +
                        every_fault_model(20),
                    10000);
+}
+
+// TF1's unfused batch norm computes its scale and shift at every run: x *
+// scale + shift then reads two values that are not constants but are the
+// same for every image; trials read them from the golden run and go on
+// window by window through the batch norm (before, every trial stopped there
+// and ran the rest of the network whole). Faults into scale or shift
+// themselves reach the whole tensor and go on batched.
+TEST_F(FastEngineAgreement, BatchNormComputedAtRunTime) {
+  write_tf_graph(path("model.pb"), /*runtime_batch_norm=*/true);
+  const int64_t images = 32;
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 33, 0.0f, 1.0f)).is_ok());
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
+  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  const std::string header = "model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
+                             "data: {spec: \"npy:" + path("x.npy").string() + "," +
+                             path("y.npy").string() + "\"}\nseed: 16\nbatch: 16\n";
+  expect_agreement(header + every_fault_model(20), 10000);
+
+  // The batch norm's Mul and Add run on windows; what computes their scale
+  // and shift does not (it has no image layout).
+  Expected<std::shared_ptr<Graph>> model = load_model(path("model.pb"));
+  ASSERT_TRUE(model.has_value()) << model.status().message();
+  PlanOptions options;
+  options.use_fast_kernels = false;
+  Expected<std::shared_ptr<Plan>> plan = Plan::create(*model, {{1, 10, 10, 3}}, options);
+  ASSERT_TRUE(plan.has_value()) << plan.status().message();
+  const RegionModel regions(**plan, {});
+  auto op_of = [&](const std::string& name) {
+    for (size_t n = 0; n < (*model)->nodes.size(); ++n) {
+      if ((*model)->nodes[n].name == name) return regions.node(static_cast<NodeId>(n)).op;
+    }
+    return RegionOp::kNone;
+  };
+  EXPECT_EQ(op_of("bn/mul"), RegionOp::kPointwise);
+  EXPECT_EQ(op_of("bn/add"), RegionOp::kPointwise);
+  EXPECT_EQ(op_of("bn/batchnorm/Rsqrt"), RegionOp::kNone);
+  EXPECT_EQ(op_of("bn/batchnorm/sub"), RegionOp::kNone);
 }
 
 class PooledTails : public FastEngineAgreement {
