@@ -184,6 +184,7 @@ int main(int argc, char** argv) {
       {"gtsrb 32x32x3->32 3x3", 32, 32, 3, 32, 3, false},
       {"gtsrb 30x30x32->32 3x3", 30, 30, 32, 32, 3, false},
       {"gtsrb 15x15x32->64 3x3", 15, 15, 32, 64, 3, false},
+      {"resnet20 32x32x16->16 3x3", 32, 32, 16, 16, 3, true},
   };
   const int64_t batch = 2;
 #if defined(__x86_64__) && defined(__GNUC__)

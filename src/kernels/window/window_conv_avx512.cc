@@ -38,6 +38,17 @@ NNFI_AVX512_INLINE void fma_fixed_masked(__m512& acc, __m512 w, __m512 x, __mmas
   __asm__("vfmadd231ps %2, %1, %0%{%3%}" : "+v"(acc) : "v"(w), "v"(x), "Yk"(mask));
 }
 
+// The same with x broadcast from memory by the fma itself (no separate
+// broadcast instruction).
+NNFI_AVX512_INLINE void fma_fixed_bcast(__m512& acc, __m512 w, const float* x) {
+  __asm__("vfmadd231ps %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(w), "m"(*x));
+}
+
+NNFI_AVX512_INLINE void fma_fixed_bcast_masked(__m512& acc, __m512 w, const float* x,
+                                               __mmask16 mask) {
+  __asm__("vfmadd231ps %2%{1to16%}, %1, %0%{%3%}" : "+v"(acc) : "v"(w), "m"(*x), "Yk"(mask));
+}
+
 // acc + b, NaN priority acc, b.
 NNFI_AVX512_INLINE __m512 add_fixed(__m512 acc, __m512 b) {
   __m512 out;
@@ -110,9 +121,9 @@ NNFI_AVX512 void conv_block(const BlockArgs& a) {
         }
 #pragma GCC unroll 16
         for (int p = 0; p < P; ++p) {
-          const __m512 xb = _mm512_set1_ps(x_tap[p * a.x_pixel + c]);
+          const float* xp = x_tap + p * a.x_pixel + c;
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) fma_fixed(acc[p][v], w[v], xb);
+          for (int v = 0; v < V; ++v) fma_fixed_bcast(acc[p][v], w[v], xp);
         }
       }
     }
@@ -193,9 +204,8 @@ NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const PixelSet& t) {
         }
 #pragma GCC unroll 8
         for (int p = 0; p < P; ++p) {
-          const __m512 xb = _mm512_set1_ps(x_tap[p][c]);
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) fma_fixed_masked(acc[p][v], w[v], xb, mask[p]);
+          for (int v = 0; v < V; ++v) fma_fixed_bcast_masked(acc[p][v], w[v], x_tap[p] + c, mask[p]);
         }
       }
     }
