@@ -45,11 +45,13 @@ struct RegionNode {
   // computes gamma * rsqrt(variance + eps) at every run), which a trial
   // reads from the golden run.
   std::vector<char> windowed_input;
-  // Conv / pool: the pointwise node that alone reads the output and needs
-  // nothing of its layout (one windowed input, other inputs single-element
-  // constants: Relu, Clip, LeakyRelu, ...). A trial runs it on the output
-  // window straight after the kernel (the output itself is then never
-  // stored or compared); kNoNode if none.
+  // Conv / pool: the pointwise node that alone reads the output and either
+  // needs nothing of its layout (one windowed input, other inputs
+  // single-element constants: Relu, Clip, LeakyRelu, ...) or, on a
+  // channels-last value, reads no other window (a batch norm or bias add
+  // after a Keras or TF conv). A trial runs it on the output window straight
+  // after the kernel (the output itself is then never stored or compared);
+  // kNoNode if none.
   NodeId fused_pointwise = kNoNode;
 };
 
