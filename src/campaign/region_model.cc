@@ -248,24 +248,26 @@ RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_
         region.op != RegionOp::kAveragePool) {
       continue;
     }
-    const ValueId output = graph.nodes[n].outputs[0];
-    if (readers[output] != 1 || nodes_[reader[output]].op != RegionOp::kPointwise) continue;
-    const Node& next = graph.nodes[reader[output]];
-    const RegionNode& next_region = nodes_[reader[output]];
-    bool layout_free = true;
-    bool reads_only_this_window = true;
-    for (size_t i = 0; i < next.inputs.size(); ++i) {
-      const ValueId input = next.inputs[i];
-      if (input == kNoValue || input == output) continue;
-      const Tensor* constant = plan.constant_value(input);
-      layout_free = layout_free && constant != nullptr && constant->num_elements() == 1;
-      reads_only_this_window = reads_only_this_window && !next_region.windowed_input[i];
-    }
-    // On a channels-last value the kernel's window is already in the node's
-    // own layout, so per-channel operands (a batch norm, a bias) fit it too.
-    const bool own_layout = layouts_[output].known && layouts_[output].channels_last;
-    if (layout_free || (own_layout && reads_only_this_window)) {
-      region.fused_pointwise = reader[output];
+    for (ValueId output = graph.nodes[n].outputs[0];;) {
+      if (readers[output] != 1 || nodes_[reader[output]].op != RegionOp::kPointwise) break;
+      const Node& next = graph.nodes[reader[output]];
+      const RegionNode& next_region = nodes_[reader[output]];
+      bool layout_free = true;
+      bool reads_only_this_window = true;
+      for (size_t i = 0; i < next.inputs.size(); ++i) {
+        const ValueId input = next.inputs[i];
+        if (input == kNoValue || input == output) continue;
+        const Tensor* constant = plan.constant_value(input);
+        layout_free = layout_free && constant != nullptr && constant->num_elements() == 1;
+        reads_only_this_window = reads_only_this_window && !next_region.windowed_input[i];
+      }
+      // On a channels-last value the kernel's window is already in the
+      // node's own layout, so per-channel operands (a batch norm, a bias)
+      // fit it too.
+      const bool own_layout = layouts_[output].known && layouts_[output].channels_last;
+      if (!layout_free && !(own_layout && reads_only_this_window)) break;
+      region.fused_pointwise.push_back(reader[output]);
+      output = next.outputs[0];
     }
   }
 }

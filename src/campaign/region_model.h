@@ -45,14 +45,15 @@ struct RegionNode {
   // computes gamma * rsqrt(variance + eps) at every run), which a trial
   // reads from the golden run.
   std::vector<char> windowed_input;
-  // Conv / pool: the pointwise node that alone reads the output and either
-  // needs nothing of its layout (one windowed input, other inputs
-  // single-element constants: Relu, Clip, LeakyRelu, ...) or, on a
+  // Conv / pool: the chain of pointwise nodes that run on the output window
+  // straight after the kernel (their outputs but the last are then never
+  // stored or compared). Each alone reads the previous one's output and
+  // either needs nothing of its layout (no other windowed input, other
+  // inputs single-element constants: Relu, Clip, LeakyRelu, ...) or, on a
   // channels-last value, reads no other window (a batch norm or bias add
-  // after a Keras or TF conv). A trial runs it on the output window straight
-  // after the kernel (the output itself is then never stored or compared);
-  // kNoNode if none.
-  NodeId fused_pointwise = kNoNode;
+  // after a Keras or TF conv, TF1's Mul and Add of an unfused one). Empty if
+  // none.
+  std::vector<NodeId> fused_pointwise;
 };
 
 class RegionModel {

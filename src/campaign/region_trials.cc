@@ -108,7 +108,7 @@ Status RegionWorker::run_pointwise(const Node& node, const RegionNode& region,
   return kernels::op_def(node.op).reference(context);
 }
 
-Status RegionWorker::run_node(NodeId id, NodeId fuse) {
+Status RegionWorker::run_node(NodeId id, std::span<const NodeId> fuse) {
   const Plan& plan = golden_->executor->plan();
   const Node& node = plan.graph().nodes[id];
   const RegionNode& region = model_.node(id);
@@ -178,21 +178,23 @@ Status RegionWorker::run_node(NodeId id, NodeId fuse) {
     default: return internal_error("node '" + node.name + "' cannot run window by window");
   }
   ValueId stored = out;
-  const float* result = patch_out_.data();
-  if (fuse != kNoNode) {
-    // The pointwise node on the window as the kernel left it (its output is
-    // all that is stored; `out` stays as golden says, and nothing reads it).
-    const Node& next = plan.graph().nodes[fuse];
+  float* result = patch_out_.data();
+  for (size_t k = 0; k < fuse.size(); ++k) {
+    // The pointwise nodes on the window as the kernel left it, one after the
+    // other (the last one's output is all that is stored; the others stay as
+    // golden says, and nothing reads them).
+    const Node& next = plan.graph().nodes[fuse[k]];
     std::vector<float*> windowed(next.inputs.size(), nullptr);
     for (size_t i = 0; i < next.inputs.size(); ++i) {
-      if (next.inputs[i] == out) windowed[i] = patch_out_.data();
+      if (next.inputs[i] == stored) windowed[i] = result;
     }
-    fused_out_.resize(out_floats);
-    NNFI_RETURN_IF_ERROR(run_pointwise(next, model_.node(fuse), windowed,
+    std::vector<float>& fused = fused_out_[k % 2];
+    fused.resize(out_floats);
+    NNFI_RETURN_IF_ERROR(run_pointwise(next, model_.node(fuse[k]), windowed,
                                        Shape{1, reach.rows(), reach.cols(), out_layout.channels},
-                                       fused_out_.data()));
+                                       fused.data()));
     stored = next.outputs[0];
-    result = fused_out_.data();
+    result = fused.data();
   }
   const ImageLayout& stored_layout = model_.layout(stored);
   float* data = image(stored);
@@ -231,6 +233,12 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
       if (sites[s].site.node == resume.nodes[i]) last_site = static_cast<int32_t>(i);
     }
   }
+  auto injects_at = [&](NodeId node) {
+    for (int s : trial_sites) {
+      if (sites[s].site.node == node) return true;
+    }
+    return false;
+  };
   auto stop_at = [&](int32_t position) {
     outcome->stop = position;
     for (ValueId value : touched_) {
@@ -261,14 +269,21 @@ Status RegionWorker::run(const GoldenBatch& golden, const ResumePlan& resume,
     }
     if (changed_input) {
       if (!model_.capable(id)) return stop_at(position);
-      // A conv's Relu runs with it when the conv's output is read by it
-      // alone, here too, and nothing is injected there. The Relu then sees
-      // no changed input at its own turn.
-      const NodeId next = model_.node(id).fused_pointwise;
-      const bool fuse = next != kNoNode && sites_here.empty() && i + 1 < resume.nodes.size() &&
-                        resume.nodes[i + 1] == next &&
-                        resume.last_use[node.outputs[0]] == position + 1;
-      NNFI_RETURN_IF_ERROR(run_node(id, fuse ? next : kNoNode));
+      // A conv's Relu (batch norm, ...) runs with it when they follow it
+      // here too and nothing is injected in between: up to and including
+      // the first one this trial injects into, whose output is then stored
+      // for the injection at its turn. They see no changed input at theirs.
+      const std::vector<NodeId>& chain = model_.node(id).fused_pointwise;
+      size_t fused = 0;
+      ValueId last = node.outputs[0];
+      while (sites_here.empty() && fused < chain.size() && i + 1 + fused < resume.nodes.size() &&
+             resume.nodes[i + 1 + fused] == chain[fused] &&
+             resume.last_use[last] == position + 1 + static_cast<int32_t>(fused)) {
+        last = graph.nodes[chain[fused]].outputs[0];
+        ++fused;
+        if (injects_at(chain[fused - 1])) break;
+      }
+      NNFI_RETURN_IF_ERROR(run_node(id, std::span<const NodeId>(chain.data(), fused)));
     }
     for (int s : sites_here) NNFI_RETURN_IF_ERROR(inject(sites, models, s, trial));
     if (position >= last_site) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -71,8 +72,9 @@ class RegionWorker {
   Status inject(const std::vector<SettingSite>& sites, const std::vector<const FaultModel*>& models,
                 int s, Trial& trial);
   // Recomputes the window of `node`'s output its changed inputs reach; with
-  // `fuse` (its RegionNode::fused_pointwise), that node's output instead.
-  Status run_node(NodeId node, NodeId fuse);
+  // `fuse` (a prefix of its RegionNode::fused_pointwise), the last fused
+  // node's output instead.
+  Status run_node(NodeId node, std::span<const NodeId> fuse);
   // A pointwise node on buffers of `shape`: `windowed[i]` for its windowed
   // inputs, constants for the others.
   Status run_pointwise(const Node& node, const RegionNode& region,
@@ -87,7 +89,7 @@ class RegionWorker {
   std::vector<ValueId> touched_;  // values with damage != kNone this trial
   std::vector<std::vector<float>> images_;
   std::vector<float> draws_;  // scratch the first, position-only draw writes into
-  std::vector<float> patch_in_, patch_out_, fused_out_;
+  std::vector<float> patch_in_, patch_out_, fused_out_[2];
   std::vector<std::vector<float>> pointwise_in_;  // per input of a pointwise node
   std::vector<Tensor> pointwise_views_;
 };

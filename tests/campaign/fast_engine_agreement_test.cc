@@ -302,6 +302,19 @@ TEST_F(FastEngineAgreement, BatchNormComputedAtRunTime) {
   EXPECT_EQ(op_of("bn/add"), RegionOp::kPointwise);
   EXPECT_EQ(op_of("bn/batchnorm/Rsqrt"), RegionOp::kNone);
   EXPECT_EQ(op_of("bn/batchnorm/sub"), RegionOp::kNone);
+  // Each conv's pointwise nodes run on its window in the same step (their
+  // layout is channels last): the bias add and Relu6, the batch norm's Mul
+  // and Add and the Relu.
+  auto id_of = [&](const std::string& name) {
+    for (size_t n = 0; n < (*model)->nodes.size(); ++n) {
+      if ((*model)->nodes[n].name == name) return static_cast<NodeId>(n);
+    }
+    return kNoNode;
+  };
+  EXPECT_EQ(regions.node(id_of("conv1/Conv2D")).fused_pointwise,
+            (std::vector<NodeId>{id_of("conv1/BiasAdd"), id_of("conv1/Relu6")}));
+  EXPECT_EQ(regions.node(id_of("dw/depthwise")).fused_pointwise,
+            (std::vector<NodeId>{id_of("bn/mul"), id_of("bn/add"), id_of("bn/Relu")}));
 }
 
 class PooledTails : public FastEngineAgreement {

@@ -155,10 +155,10 @@ TEST_F(CampaignTest, RegionModelCoversConvPoolAndPointwiseNodes) {
     }
     return kNoNode;
   };
-  EXPECT_EQ(regions.node(id_of("conv1")).fused_pointwise, id_of("relu1"));
-  EXPECT_EQ(regions.node(id_of("conv2")).fused_pointwise, id_of("relu2"));
-  EXPECT_EQ(regions.node(id_of("pool")).fused_pointwise, kNoNode);
-  EXPECT_EQ(regions.node(id_of("conv3")).fused_pointwise, kNoNode);
+  EXPECT_EQ(regions.node(id_of("conv1")).fused_pointwise, std::vector<NodeId>{id_of("relu1")});
+  EXPECT_EQ(regions.node(id_of("conv2")).fused_pointwise, std::vector<NodeId>{id_of("relu2")});
+  EXPECT_TRUE(regions.node(id_of("pool")).fused_pointwise.empty());
+  EXPECT_TRUE(regions.node(id_of("conv3")).fused_pointwise.empty());
   // A weight-fault campaign plans conv2 on the reference kernel: no windows there.
   NodeId conv2 = kNoNode;
   for (size_t n = 0; n < graph->nodes.size(); ++n) {
