@@ -317,6 +317,39 @@ TEST_F(FastEngineAgreement, BatchNormComputedAtRunTime) {
             (std::vector<NodeId>{id_of("bn/mul"), id_of("bn/add"), id_of("bn/Relu")}));
 }
 
+// A trial that changes a conv's input and also injects inside the chain of
+// pointwise nodes the conv runs on its window (RegionNode::fused_pointwise):
+// the chain runs fused up to that node, whose output is stored for the
+// injection, and the rest of the chain at its own turns.
+TEST_F(FastEngineAgreement, FaultsInsideAConvsFusedChain) {
+  write_tf_graph(path("model.pb"));
+  const int64_t images = 32;
+  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 34, 0.0f, 1.0f)).is_ok());
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
+  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+  expect_agreement("model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
+                       "data: {spec: \"npy:" + path("x.npy").string() + "," +
+                       path("y.npy").string() + "\"}\nseed: 17\nbatch: 16\n" + R"(experiments:
+  - name: at_the_chains_first_node
+    target: {nodes: [conv1/Relu6, bn/mul]}
+    fault: {model: bitflip, bits: random}
+    probability: 1.0
+    repetitions: 40
+  - name: in_the_middle
+    target: {nodes: [conv1/BiasAdd, bn/add]}
+    fault: {model: bitflip, bits: "20..31"}
+    probability: 1.0
+    repetitions: 40
+  - name: nan_in_the_middle
+    target: {nodes: [conv1/Relu6, bn/add]}
+    fault: {model: set, value: nan}
+    probability: 1.0
+    repetitions: 4
+)",
+                   5000);
+}
+
 class PooledTails : public FastEngineAgreement {
  protected:
   // The TF graph on 32 random images (labels all 1) with `settings`
