@@ -83,8 +83,26 @@ std::string every_fault_model(int reps) {
 )";
 }
 
+void write_tf_graph(const std::filesystem::path& file, bool runtime_batch_norm);
+
 class FastEngineAgreement : public CampaignTest {
  protected:
+  // The TF graph below and `images` random inputs (labels i % 5) in the
+  // test's folder; returns the campaign lines that name them.
+  std::string write_tf_campaign(int64_t images, uint32_t input_seed,
+                                bool runtime_batch_norm = false) {
+    write_tf_graph(path("model.pb"), runtime_batch_norm);
+    EXPECT_TRUE(
+        write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, input_seed, 0.0f, 1.0f))
+            .is_ok());
+    std::vector<int64_t> labels;
+    for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
+    EXPECT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
+    return "model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
+           "data: {spec: \"npy:" + path("x.npy").string() + "," + path("y.npy").string() +
+           "\"}\n";
+  }
+
   // Runs `text` with both engines; checks they agree fault by fault and
   // that the window phase did real work. Returns the fast run's summary.
   nlohmann::json expect_agreement(const std::string& text, size_t min_faults) {
@@ -163,7 +181,7 @@ TEST_F(FastEngineAgreement, FaultsAtAConvOrItsReluWithFaultsUpstream) {
 // scale and shift are computed at every run from constants, as in TF1's
 // MobileNet: scale = gamma * rsqrt(variance + eps), shift = beta - mean *
 // scale (fault sites of their own).
-void write_tf_graph(const std::filesystem::path& file, bool runtime_batch_norm = false) {
+void write_tf_graph(const std::filesystem::path& file, bool runtime_batch_norm) {
   tf::GraphDef graph;
   add_placeholder(graph, "x", {-1, 10, 10, 3});
   add_const(graph, "w1", random_tensor({3, 3, 3, 6}, 21, -0.5f, 0.5f));
@@ -252,16 +270,7 @@ TEST_F(FastEngineAgreement, WideConvsSharedByIdleThreads) {
 }
 
 TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
-  write_tf_graph(path("model.pb"));
-  const int64_t images = 40;
-  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 28, 0.0f, 1.0f)).is_ok());
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
-  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
-  expect_agreement("model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
-                       "data: {spec: \"npy:" + path("x.npy").string() + "," +
-                       path("y.npy").string() + "\"}\nseed: 12\nbatch: 16\n" +
-                       every_fault_model(20),
+  expect_agreement(write_tf_campaign(40, 28) + "seed: 12\nbatch: 16\n" + every_fault_model(20),
                    10000);
 }
 
@@ -272,16 +281,9 @@ TEST_F(FastEngineAgreement, TensorFlowFrozenGraph) {
 // and ran the rest of the network whole). Faults into scale or shift
 // themselves reach the whole tensor and go on batched.
 TEST_F(FastEngineAgreement, BatchNormComputedAtRunTime) {
-  write_tf_graph(path("model.pb"), /*runtime_batch_norm=*/true);
-  const int64_t images = 32;
-  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 33, 0.0f, 1.0f)).is_ok());
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
-  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
-  const std::string header = "model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
-                             "data: {spec: \"npy:" + path("x.npy").string() + "," +
-                             path("y.npy").string() + "\"}\nseed: 16\nbatch: 16\n";
-  expect_agreement(header + every_fault_model(20), 10000);
+  expect_agreement(write_tf_campaign(32, 33, /*runtime_batch_norm=*/true) +
+                       "seed: 16\nbatch: 16\n" + every_fault_model(20),
+                   10000);
 
   // The batch norm's Mul and Add run on windows; what computes their scale
   // and shift does not (it has no image layout).
@@ -322,15 +324,7 @@ TEST_F(FastEngineAgreement, BatchNormComputedAtRunTime) {
 // the chain runs fused up to that node, whose output is stored for the
 // injection, and the rest of the chain at its own turns.
 TEST_F(FastEngineAgreement, FaultsInsideAConvsFusedChain) {
-  write_tf_graph(path("model.pb"));
-  const int64_t images = 32;
-  ASSERT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 34, 0.0f, 1.0f)).is_ok());
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
-  ASSERT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
-  expect_agreement("model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
-                       "data: {spec: \"npy:" + path("x.npy").string() + "," +
-                       path("y.npy").string() + "\"}\nseed: 17\nbatch: 16\n" + R"(experiments:
+  expect_agreement(write_tf_campaign(32, 34) + "seed: 17\nbatch: 16\n" + R"(experiments:
   - name: at_the_chains_first_node
     target: {nodes: [conv1/Relu6, bn/mul]}
     fault: {model: bitflip, bits: random}
@@ -357,7 +351,7 @@ class PooledTails : public FastEngineAgreement {
   // options) must match the naive one fault by fault; returns its
   // window_phase timing.
   nlohmann::json window_phase_of_agreeing_tf_run(const std::string& settings, RunOptions fast) {
-    write_tf_graph(path("model.pb"));
+    write_tf_graph(path("model.pb"), false);
     const int64_t images = 32;
     EXPECT_TRUE(
         write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, 31, 0.0f, 1.0f)).is_ok());
