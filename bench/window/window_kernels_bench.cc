@@ -150,8 +150,8 @@ __attribute__((target("avx512f"))) double fma_peak_avx512() {
     __asm__ volatile(NNFI_FMA(0) NNFI_FMA(1) NNFI_FMA(2) NNFI_FMA(3) NNFI_FMA(4) NNFI_FMA(5)
                          NNFI_FMA(6) NNFI_FMA(7) NNFI_FMA(8) NNFI_FMA(9) NNFI_FMA(10) NNFI_FMA(11)
                              NNFI_FMA(12) NNFI_FMA(13) NNFI_FMA(14) NNFI_FMA(15) NNFI_FMA(16)
-                                 NNFI_FMA(17) NNFI_FMA(18) NNFI_FMA(19) NNFI_FMA(20)
-                                     NNFI_FMA(21) NNFI_FMA(22) NNFI_FMA(23)
+                                 NNFI_FMA(17) NNFI_FMA(18) NNFI_FMA(19) NNFI_FMA(20) NNFI_FMA(21)
+                                     NNFI_FMA(22) NNFI_FMA(23)
                      :
                      :
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",

@@ -367,13 +367,15 @@ Status run_campaign(const CampaignSpec& spec, const RunOptions& options) {
   if (window.window_trials > 0) {
     // The cached engine's two phases (region_trials.h): trials recomputed
     // window by window, those masked there, those that went on batched.
-    timing_json["window_phase"] = {
-        {"trials", window.window_trials},          {"masked", window.window_masked},
-        {"batched", window.batched_trials},        {"tail_runs", window.tail_runs},
-        {"window_seconds", window.window_seconds}, {"batched_seconds", window.batched_seconds},
-        {"chunks_helped", window.chunks_helped},
-        {"multiply_adds", window.window_multiply_adds},
-        {"window_thread_seconds", window.window_thread_seconds}};
+    timing_json["window_phase"] = {{"trials", window.window_trials},
+                                   {"masked", window.window_masked},
+                                   {"batched", window.batched_trials},
+                                   {"tail_runs", window.tail_runs},
+                                   {"window_seconds", window.window_seconds},
+                                   {"batched_seconds", window.batched_seconds},
+                                   {"chunks_helped", window.chunks_helped},
+                                   {"multiply_adds", window.window_multiply_adds},
+                                   {"window_thread_seconds", window.window_thread_seconds}};
   }
   if (timing.batches > 0) {
     NNFI_RETURN_IF_ERROR(store->set_campaign_value("timing", timing_json.dump()));

@@ -119,7 +119,9 @@ Status TrialEngine::run_chunk_regions(const GoldenBatch& golden, const ResumePla
     }
     counters_.chunks_helped += board.chunks_helped();
   }
-  for (const auto& worker : workers_) counters_.window_multiply_adds += worker->take_multiply_adds();
+  for (const auto& worker : workers_) {
+    counters_.window_multiply_adds += worker->take_multiply_adds();
+  }
   for (const Status& status : statuses) NNFI_RETURN_IF_ERROR(status);
   const auto batched_start = std::chrono::steady_clock::now();
   const double window_seconds = std::chrono::duration<double>(batched_start - window_start).count();

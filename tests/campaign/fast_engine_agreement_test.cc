@@ -14,9 +14,9 @@
 
 #include "campaign/campaign_test_support.h"
 #include "campaign/region_model.h"
+#include "nnfi/data.h"
 #include "nnfi/model.h"
 #include "nnfi/runtime.h"
-#include "nnfi/data.h"
 #include "support/test_support.h"
 #include "tf/tf_test_builder.h"
 
@@ -92,15 +92,13 @@ class FastEngineAgreement : public CampaignTest {
   std::string write_tf_campaign(int64_t images, uint32_t input_seed,
                                 bool runtime_batch_norm = false) {
     write_tf_graph(path("model.pb"), runtime_batch_norm);
-    EXPECT_TRUE(
-        write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, input_seed, 0.0f, 1.0f))
-            .is_ok());
+    EXPECT_TRUE(write_npy(path("x.npy"), random_tensor({images, 10, 10, 3}, input_seed, 0.0f, 1.0f))
+                    .is_ok());
     std::vector<int64_t> labels;
     for (int64_t i = 0; i < images; ++i) labels.push_back(i % 5);
     EXPECT_TRUE(write_npy(path("y.npy"), Tensor::from_vector<int64_t>(labels, {images})).is_ok());
     return "model: " + path("model.pb").string() + "\nfeed: x\nfetch: probs\n" +
-           "data: {spec: \"npy:" + path("x.npy").string() + "," + path("y.npy").string() +
-           "\"}\n";
+           "data: {spec: \"npy:" + path("x.npy").string() + "," + path("y.npy").string() + "\"}\n";
   }
 
   // Runs `text` with both engines; checks they agree fault by fault and

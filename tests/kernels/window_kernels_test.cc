@@ -212,8 +212,7 @@ TEST(WindowKernelsTest, MultiplyAddsCountTheTapsInsideTheInput) {
   g.rows = kernels::WindowAxis{4, 3, 1, 1, 1, 1, 4};
   g.cols = g.rows;
   const std::vector<float> w(4 * 6 * 9, 0.5f);
-  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{0, 4, 0, 4}),
-            10 * 10 * 4 * 6);
+  EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{0, 4, 0, 4}), 10 * 10 * 4 * 6);
   EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{1, 3, 1, 3}), 6 * 6 * 4 * 6);
   EXPECT_EQ(WindowConv(g, w.data(), nullptr).multiply_adds(Window{}), 0);
   g.group = 2;  // each output channel reads 3 input channels
@@ -227,8 +226,8 @@ TEST(WindowKernelsTest, MultiplyAddsCountTheTapsInsideTheInput) {
     r.out_channels = 3;
     r.rows = random_axis(engine);
     r.cols = random_axis(engine);
-    const std::vector<float> weights(
-        static_cast<size_t>(3 * 2 * r.rows.kernel * r.cols.kernel), 1.0f);
+    const std::vector<float> weights(static_cast<size_t>(3 * 2 * r.rows.kernel * r.cols.kernel),
+                                     1.0f);
     const WindowConv conv(r, weights.data(), nullptr);
     const int64_t r0 = testing::pick(engine, 0, r.rows.output - 1);
     const int64_t r1 = testing::pick(engine, r0 + 1, r.rows.output);

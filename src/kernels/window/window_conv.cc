@@ -348,8 +348,8 @@ void WindowConv::run_chunks(const float* input, const Window& in, const Window& 
                             int64_t chunk_begin, int64_t chunk_end) const {
   if (out.empty() || chunk_begin >= chunk_end) return;
   const internal::PackedLayout p = internal::PackedLayout::of(geometry_);
-  internal::ConvArgs args{
-      &geometry_, &p, packed_.get(), has_bias_ ? bias_.data() : nullptr, input, in, out, output};
+  const float* bias = has_bias_ ? bias_.data() : nullptr;
+  internal::ConvArgs args{&geometry_, &p, packed_.get(), bias, input, in, out, output};
   if (!p.depthwise) {
     args.chunk_begin = chunk_begin;
     args.chunk_end = chunk_end;

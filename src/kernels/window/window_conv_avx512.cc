@@ -205,7 +205,8 @@ NNFI_AVX512 void conv_block_masked(const BlockArgs& a, const PixelSet& t) {
 #pragma GCC unroll 8
         for (int p = 0; p < P; ++p) {
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) fma_fixed_bcast_masked(acc[p][v], w[v], x_tap[p] + c, mask[p]);
+          for (int v = 0; v < V; ++v)
+            fma_fixed_bcast_masked(acc[p][v], w[v], x_tap[p] + c, mask[p]);
         }
       }
     }
