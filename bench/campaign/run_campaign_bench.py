@@ -8,7 +8,9 @@ the whole model per fault), the cached prefix alone (`--engine prefix`) and the 
         [--engines naive,prefix,cached] [--threads N] [--repeat N]
 
 Models: bench/models/{vgg16,resnet18,gtsrb_cnn}.onnx (random weights; make them with
-bench/make_models.py) and the real GTSRB Keras CNN from ../shared/fixtures. Inputs: the first
+bench/make_models.py) and the real GTSRB Keras CNN from ../shared/fixtures; not in the default
+list, the fixtures' TF1 MobileNet v1 0.25 (mobilenet_tf) and Keras ResNet20 (resnet20_keras) on
+their 20 images each. Inputs: the first
 --images rows of bench/models/NAME_input_b32.npy (random), or for the Keras CNN the fixture's
 GTSRB images. Workloads (issue 7):
   a  one random bit flip per image (p = 1) in the output of a middle conv layer
@@ -37,12 +39,26 @@ FIXTURES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
 
 
 def model_setup(name, images, tmp):
-    """(model path, data section) for a model name."""
+    """(model path, data section, other campaign keys) for a model name."""
     if name == "gtsrb_keras":
         model = os.path.join(FIXTURES, "keras", "gtsrb_cnn_keras2.11.h5")
         data = {"spec": "gtsrb:" + os.path.join(FIXTURES, "data", "gtsrb_test_32x32"),
                 "resize": [30, 30], "scale": 1, "limit": images}
-        return model, data
+        return model, data, {}
+    if name == "mobilenet_tf":
+        # The paper's InjectTF model: TF1 frozen graph (batch fixed at 1, unfused batch
+        # norms), on the 20 fixture ImageNet images.
+        model = os.path.join(FIXTURES, "tf", "mobilenet_v1_0.25_224_frozen.pb")
+        data = {"spec": "folder:" + os.path.join(FIXTURES, "data", "imagenet_samples"),
+                "resize": [224, 224], "preset": "tf", "label_offset": 1, "limit": images}
+        return model, data, {"feed": "input", "fetch": "MobilenetV1/Predictions/Reshape_1",
+                             "batch": 1, "a_repetitions": 50}
+    if name == "resnet20_keras":
+        # Branching Keras ResNet20v1 (CIFAR-10) on the 20 fixture images.
+        model = os.path.join(FIXTURES, "keras", "cifar10_resnet20v1_keras2.2.5.h5")
+        data = {"spec": "folder:" + os.path.join(FIXTURES, "data", "cifar10_samples"),
+                "mean": [0.4914, 0.4822, 0.4465], "limit": images}
+        return model, data, {"a_repetitions": 50}
     model = os.path.join(ROOT, "bench", "models", name + ".onnx")
     inputs = np.load(os.path.join(ROOT, "bench", "models", name + "_input_b32.npy"))
     reps = (images + len(inputs) - 1) // len(inputs)
@@ -51,22 +67,22 @@ def model_setup(name, images, tmp):
     y_path = os.path.join(tmp, name + "_y.npy")
     np.save(x_path, x)
     np.save(y_path, np.zeros(len(x), dtype=np.int64))
-    return model, {"spec": "npy:%s,%s" % (x_path, y_path)}
+    return model, {"spec": "npy:%s,%s" % (x_path, y_path)}, {}
 
 
 def middle_conv_layer(nnfi, model):
     out = subprocess.run([nnfi, "sites", model, "--kind", "layer", "--json"], check=True,
                          capture_output=True, text=True).stdout
     sites = json.loads(out)["sites"]
-    convs = [s["name"] for s in sites if s["op"] in ("Conv", "Conv2D")]
+    convs = [s["name"] for s in sites if s["op"] in ("Conv", "Conv2D", "DepthwiseConv2dNative")]
     return convs[len(convs) // 2]
 
 
-def workload(kind, layer):
+def workload(kind, layer, a_repetitions=1):
     fault = {"model": "bitflip", "bits": "random"}
     if kind == "a":
         return [{"name": "a", "target": {"layers": [layer]}, "fault": fault, "probability": 1.0,
-                 "metric": "golden"}]
+                 "repetitions": a_repetitions, "metric": "golden"}]
     if kind == "b":
         return [{"name": "b", "target": {"layers": "each"}, "fault": fault, "probability": 1.0,
                  "repetitions": 2, "metric": "golden"}]
@@ -111,7 +127,9 @@ def main():
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
-            model, data = model_setup(name, args.images, tmp)
+            model, data, extra = model_setup(name, args.images, tmp)
+            # The 20-image fixture models repeat workload (a) 50 times (1,000 faults).
+            a_repetitions = extra.pop("a_repetitions", 1)
             if not os.path.exists(model):
                 print("skipping %s: %s is missing (bench/make_models.py makes it)" % (name, model),
                       file=sys.stderr)
@@ -119,7 +137,9 @@ def main():
             layer = middle_conv_layer(args.nnfi, model)
             for kind in args.workloads.split(","):
                 campaign = {"model": model, "data": data, "seed": 1, "batch": 32,
-                            "record_faults": "none", "experiments": workload(kind, layer)}
+                            "record_faults": "none",
+                            "experiments": workload(kind, layer, a_repetitions)}
+                campaign.update(extra)
                 campaign_path = os.path.join(tmp, "%s_%s.yaml" % (name, kind))
                 with open(campaign_path, "w") as f:
                     json.dump(campaign, f)  # JSON is YAML
