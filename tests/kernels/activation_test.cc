@@ -4,8 +4,12 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <iterator>
 #include <limits>
+#include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/op_runner.h"
@@ -149,6 +153,38 @@ TEST(Activation, ClipPropagatesNaN) {
   // A NaN bound gives NaN everywhere, as numpy.clip.
   Tensor z = run1(OpType::kClip, {x, Tensor::scalar<float>(kNaN)});
   EXPECT_TRUE(std::isnan(z.data<float>()[3]));
+}
+
+// Every bit as numpy.clip's min(max(x, lo), hi) with NaN propagation, for
+// NaN payloads, signed zeros, infinities, subnormals and lo > hi.
+TEST(Activation, ClipKeepsEveryBitOfTheNumpyFormula) {
+  const float specials[] = {kNaN, -kNaN, kInf, -kInf, 0.0f, -0.0f, 1e-40f, -1e-40f,
+                            6.0f, -1.5f, 3.0f, 1e30f, -1e30f};
+  std::vector<float> values(specials, specials + std::size(specials));
+  uint32_t payload = 0x7fc01234u;  // a NaN with a payload
+  float nan_payload = 0;
+  std::memcpy(&nan_payload, &payload, sizeof payload);
+  values.push_back(nan_payload);
+  std::mt19937 engine(77);
+  std::uniform_real_distribution<float> uniform(-10.0f, 10.0f);
+  for (int i = 0; i < 1000; ++i) values.push_back(uniform(engine));
+  const Tensor x = floats(values, {static_cast<int64_t>(values.size())});
+  auto numpy_clip = [](float v, float lo, float hi) {
+    float m = std::isnan(v) ? v : (std::isnan(lo) ? lo : (lo > v ? lo : v));
+    return std::isnan(m) ? m : (std::isnan(hi) ? hi : (hi < m ? hi : m));
+  };
+  const std::pair<float, float> bounds[] = {
+      {0.0f, 6.0f}, {-0.0f, 6.0f}, {-1.5f, 3.0f}, {3.0f, -1.5f}, {-kInf, kInf}, {0.0f, 0.0f}};
+  for (const auto& [lo, hi] : bounds) {
+    const Tensor y = run1(OpType::kClip, {x, Tensor::scalar<float>(lo), Tensor::scalar<float>(hi)});
+    for (size_t i = 0; i < values.size(); ++i) {
+      const float expected = numpy_clip(values[i], lo, hi);
+      uint32_t a = 0, b = 0;
+      std::memcpy(&a, &y.data<float>()[i], sizeof a);
+      std::memcpy(&b, &expected, sizeof b);
+      EXPECT_EQ(a, b) << "x " << values[i] << " lo " << lo << " hi " << hi;
+    }
+  }
 }
 
 TEST(Activation, ClipRejectsNonScalarBound) {

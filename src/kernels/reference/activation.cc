@@ -119,6 +119,18 @@ void clip(const EvalContext& ctx) {
   const T lo = clip_bound<T>(ctx, 1, "min", lowest);
   const T hi = clip_bound<T>(ctx, 2, "max", highest);
   // min(max(x, lo), hi) as numpy.clip: lo > hi gives hi everywhere.
+  if constexpr (kFloat) {
+    if (!std::isnan(lo) && !std::isnan(hi)) {
+      // The same with bounds that are numbers, as selects the compiler
+      // vectorizes (Relu6 runs on every window of a MobileNet campaign).
+      map_unary<T>(*ctx.inputs[0], *ctx.outputs[0], [lo, hi](T x) {
+        T m = lo > x ? lo : x;
+        m = hi < m ? hi : m;
+        return x != x ? x : m;
+      });
+      return;
+    }
+  }
   map_unary<T>(*ctx.inputs[0], *ctx.outputs[0],
                [lo, hi](T x) { return nan_min(nan_max(x, lo), hi); });
 }
