@@ -158,8 +158,8 @@ TEST(Activation, ClipPropagatesNaN) {
 // Every bit as numpy.clip's min(max(x, lo), hi) with NaN propagation, for
 // NaN payloads, signed zeros, infinities, subnormals and lo > hi.
 TEST(Activation, ClipKeepsEveryBitOfTheNumpyFormula) {
-  const float specials[] = {kNaN, -kNaN, kInf, -kInf, 0.0f, -0.0f, 1e-40f, -1e-40f,
-                            6.0f, -1.5f, 3.0f, 1e30f, -1e30f};
+  const float specials[] = {kNaN,    -kNaN, kInf,  -kInf, 0.0f,  -0.0f, 1e-40f,
+                            -1e-40f, 6.0f,  -1.5f, 3.0f,  1e30f, -1e30f};
   std::vector<float> values(specials, specials + std::size(specials));
   uint32_t payload = 0x7fc01234u;  // a NaN with a payload
   float nan_payload = 0;
@@ -173,8 +173,8 @@ TEST(Activation, ClipKeepsEveryBitOfTheNumpyFormula) {
     float m = std::isnan(v) ? v : (std::isnan(lo) ? lo : (lo > v ? lo : v));
     return std::isnan(m) ? m : (std::isnan(hi) ? hi : (hi < m ? hi : m));
   };
-  const std::pair<float, float> bounds[] = {
-      {0.0f, 6.0f}, {-0.0f, 6.0f}, {-1.5f, 3.0f}, {3.0f, -1.5f}, {-kInf, kInf}, {0.0f, 0.0f}};
+  const std::pair<float, float> bounds[] = {{0.0f, 6.0f},  {-0.0f, 6.0f}, {-1.5f, 3.0f},
+                                            {3.0f, -1.5f}, {-kInf, kInf}, {0.0f, 0.0f}};
   for (const auto& [lo, hi] : bounds) {
     const Tensor y = run1(OpType::kClip, {x, Tensor::scalar<float>(lo), Tensor::scalar<float>(hi)});
     for (size_t i = 0; i < values.size(); ++i) {
