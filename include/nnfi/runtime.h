@@ -111,9 +111,10 @@ class Executor {
   // Gives buffers of their own to `keep`, the graph inputs and outputs and
   // values no node writes only; the other values share buffers where their
   // lifetimes in a full run() (node order) do not overlap, so after a run
-  // they hold whatever a later node wrote there. For runs that read back a few values: inference, a
-  // campaign's golden run. Partial runs (run_nodes, run_range) see the same
-  // sharing: only ever in node order, from values a full run would have.
+  // they hold whatever a later node wrote there. For runs that read back a
+  // few values: inference, a campaign's golden run. Partial runs (run_nodes,
+  // run_range) see the same sharing: only ever in node order, from values a
+  // full run would have.
   Executor(std::shared_ptr<const Plan> plan, const std::vector<ValueId>& keep);
   ~Executor();
 

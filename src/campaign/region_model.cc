@@ -162,7 +162,6 @@ RegionModel::RegionModel(const Plan& plan, const std::vector<NodeId>& reference_
     }
     for (ValueId output : node.outputs) from_constants[output] = all ? 1 : 0;
   }
-  for (ValueId input : graph.inputs) from_constants[input] = 0;
   auto windowed = [&](const Node& node, size_t i) {
     const ValueId input = node.inputs[i];
     return input != kNoValue && plan.constant_value(input) == nullptr && !from_constants[input];

@@ -172,11 +172,11 @@ class TrialEngine {
 
   // Where the window phase ended for the trials this engine ran.
   struct Counters {
-    int64_t window_trials = 0;   // trials that started window by window
-    int64_t window_masked = 0;   // ... and ended masked there
-    int64_t batched_trials = 0;  // ... and went on batched
-    int64_t tail_runs = 0;       // batched tail executions (pooled ones hold many units)
-    int64_t chunks_helped = 0;   // conv chunks run by threads out of trials (region_help.h)
+    int64_t window_trials = 0;         // trials that started window by window
+    int64_t window_masked = 0;         // ... and ended masked there
+    int64_t batched_trials = 0;        // ... and went on batched
+    int64_t tail_runs = 0;             // batched tail executions (pooled ones hold many units)
+    int64_t chunks_helped = 0;         // conv chunks run by threads out of trials (region_help.h)
     int64_t window_multiply_adds = 0;  // done by the window phase's convs
     double window_seconds = 0, batched_seconds = 0;
     double window_thread_seconds = 0;  // window_seconds times the threads sharing them

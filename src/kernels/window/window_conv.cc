@@ -295,17 +295,17 @@ WindowConv::WindowConv(const ConvGeometry& geometry, const float* weights, const
     // zero) and filled by one thread. Large layers' first touch of hundreds
     // of MB is most of a big model's setup (VGG16: 528 MB), and it splits
     // over the threads.
-    const int64_t chunk = internal::kChunkVectors * internal::kLanes;
-    const int64_t chunks_per_group = (p.out_per_group + chunk - 1) / chunk;
-    const int64_t chunks = geometry.group * chunks_per_group;
+    const int64_t chunk_channels = internal::kChunkVectors * internal::kLanes;
+    const int64_t chunks_per_group = chunks();
 #pragma omp parallel for schedule(dynamic, 1) if (total >= (size_t{1} << 20))
-    for (int64_t k = 0; k < chunks; ++k) {
+    for (int64_t k = 0; k < geometry.group * chunks_per_group; ++k) {
       const int64_t grp = k / chunks_per_group;
-      const int64_t first = (k % chunks_per_group) * chunk;
-      float* begin = packed_.get() + p.chunk_offset(grp, first / chunk);
-      std::fill(begin, begin + p.taps * p.in_per_group * p.chunk_width(first / chunk), 0.0f);
+      const int64_t chunk = k % chunks_per_group;
+      float* begin = packed_.get() + p.chunk_offset(grp, chunk);
+      std::fill(begin, begin + p.taps * p.in_per_group * p.chunk_width(chunk), 0.0f);
+      const int64_t first = chunk * chunk_channels;  // within the group
       const int64_t o0 = grp * p.out_per_group + first;
-      pack(o0, o0 + std::min(chunk, p.out_per_group - first));
+      pack(o0, o0 + std::min(chunk_channels, p.out_per_group - first));
     }
   }
   has_bias_ = bias != nullptr;
